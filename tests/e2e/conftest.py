@@ -11,16 +11,11 @@ directory is skipped with the reason, instead of failing.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, expect
-
-# Playwright's sync API runs an asyncio event loop in this (the main) thread. Django sees the
-# running loop and refuses ORM calls from the test body and from fixtures (creating users,
-# flushing the live server's database) with SynchronousOnlyOperation. Those calls are plain
-# synchronous code that only happens to share the thread with the loop, so allow them.
-pass
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # Playwright's own defaults are 30 s for actions and 5 s for assertions; against a local
@@ -54,20 +49,54 @@ def chromium_missing_reason() -> str | None:
     return f"Chromium not installed at {path}: apt-get install chromium (or set CHROMIUM_PATH)"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test of this directory ``e2e``; skip them all when there is no Chromium.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark every test of this directory ``e2e``, and skip it when there is no Chromium.
 
-    ``tryfirst`` so the marker is there before ``-m`` deselects. The hook sees the whole
-    session's items, so it touches only those below this directory.
+    (Called for items below this directory only, and before ``-m`` deselects.)
     """
+    item.add_marker(pytest.mark.e2e)
     reason = chromium_missing_reason()
-    for item in items:
-        if not item.path.is_relative_to(E2E_DIR):
-            continue
-        item.add_marker(pytest.mark.e2e)
-        if reason:
-            item.add_marker(pytest.mark.skip(reason=reason))
+    if reason:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests after all others (see ``_allow_orm_beside_playwrights_loop``).
+
+    ``trylast``: after pytest-django's own reordering by database use. This hook sees the
+    whole session's items.
+    """
+    e2e = [item for item in items if item.path.is_relative_to(E2E_DIR)]
+    if e2e:
+        others = [item for item in items if not item.path.is_relative_to(E2E_DIR)]
+        items[:] = others + e2e
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _allow_orm_beside_playwrights_loop() -> Iterator[None]:
+    """Set DJANGO_ALLOW_ASYNC_UNSAFE for the browser tests.
+
+    Playwright's sync API runs an asyncio event loop in the main thread, and from the start
+    of the session-scoped ``playwright`` fixture to the end of the session that loop counts
+    as running there. Django sees it and refuses every ORM call of the test bodies and
+    fixtures (creating users, flushing the live server's database) with
+    SynchronousOnlyOperation, although they are plain synchronous code that merely shares
+    the thread with the loop. So allow them.
+
+    Not at import time: conftests are imported at collection, so the variable would be set
+    for the whole run, and subprocesses of other tests inherit it (``manage.py check
+    --deploy`` then fails with async.E001). Session-scoped and autouse, it is set before
+    ``playwright`` starts and cleared after it stops; the browser tests run last, so no
+    other test runs with it, or beside the loop.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture(scope="session")
