@@ -6,6 +6,7 @@ PostgreSQL and Redis. With ``DEBUG`` off the process refuses to start without a 
 ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import contextlib
 from pathlib import Path
 
 import environ
@@ -123,10 +124,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
-try:
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
-except OSError:  # a read-only image already holds the collected files
-    pass
+# whitenoise warns when it is missing; a read-only image already holds the collected files.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
