@@ -12,6 +12,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Sends what the broker lost and retries failed sends (N-5).
+    "sweep-outbox": {"task": "portal.tasks.sweep_outbox", "schedule": 60.0},
     # Holiday snapshots only ever gain years; existing years never change (B-1).
     "extend-holiday-snapshots": {
         "task": "accounts.tasks.extend_holiday_snapshots",

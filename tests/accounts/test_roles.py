@@ -19,7 +19,9 @@ def test_roles_exist_with_their_permissions():
     assert {"change_organization", "change_membership", "add_calendarclosure"} <= perms[
         roles.CARE_MANAGER
     ]
-    assert perms[roles.PRODUCT_MANAGER] == {"view_organization"}
+    assert "view_organization" in perms[roles.PRODUCT_MANAGER]
+    assert "view_case" not in perms[roles.PRODUCT_MANAGER]
+    assert {"view_case", "change_case", "add_caseupdate"} <= perms[roles.CARE_ANALYST]
 
 
 def test_manager_can_edit_organizations_and_analyst_cannot(client, analyst, manager, org_a):

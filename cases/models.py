@@ -1,0 +1,441 @@
+"""Cases and everything that hangs off them (C-1 … C-16).
+
+The sub-status is the state machine's state (C-7, C-8); the status is derived from it and
+stored so lists can filter and index on it. Transition methods change only fields of the
+case itself: services lock the row, check who may act, fire the transition, save and write
+history in one transaction.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from portal.tenancy import TenantModel
+
+
+class ProductGroup(models.Model):
+    """A care team that a cloud service's cases are routed to (T-3)."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CloudService(models.Model):
+    """A product customers open cases about (T-3): global, with its intake checklist."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    product_group = models.ForeignKey(
+        ProductGroup, on_delete=models.PROTECT, related_name="services"
+    )
+    checklist = models.TextField(help_text="Shown in the description when a case is opened.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseNumberCounter(models.Model):
+    """The case number counter on databases without sequences (see numbering.py)."""
+
+    last = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return str(self.last)
+
+
+class CaseType(models.TextChoices):
+    SUPPORT = "support", "Support"
+    SERVICE_REQUEST = "service_request", "Service Request"
+    DATA_PRIVACY = "data_privacy", "Data Privacy Request"
+    ADMIN = "admin", "Admin"
+    INCIDENT = "incident", "Incident"
+    FEATURE_REQUEST = "feature_request", "Feature Request"
+
+
+class SubType(models.TextChoices):
+    PROBLEM = "problem", "Problem"
+    QUESTION = "question", "Question"
+    ADD_REMOVE_ACCESS = "add_remove_access", "Add/Remove Access"
+    PASSWORD_RESET = "password_reset", "Password Reset"
+    CHANGE_REQUEST = "change_request", "Change Request"
+    NEW_PROJECT_REQUEST = "new_project_request", "New Project Request"
+    REQUEST = "request", "Request"
+
+
+# C-2: the types a designated contact can open and their sub-types (empty: none).
+CUSTOMER_TYPES: dict[str, tuple[str, ...]] = {
+    CaseType.SUPPORT: (SubType.PROBLEM, SubType.QUESTION),
+    CaseType.SERVICE_REQUEST: (
+        SubType.ADD_REMOVE_ACCESS,
+        SubType.PASSWORD_RESET,
+        SubType.CHANGE_REQUEST,
+        SubType.NEW_PROJECT_REQUEST,
+    ),
+    CaseType.DATA_PRIVACY: (),
+    CaseType.ADMIN: (SubType.QUESTION, SubType.REQUEST, SubType.PROBLEM),
+}
+# Care converts a Support case to an Incident (C-2); an incident keeps its sub-type.
+ALL_TYPES: dict[str, tuple[str, ...]] = {
+    **CUSTOMER_TYPES,
+    CaseType.INCIDENT: (SubType.PROBLEM, SubType.QUESTION),
+    CaseType.FEATURE_REQUEST: (),
+}
+
+
+class Stage(models.TextChoices):
+    PRODUCTION = "production", "Production"
+    UAT = "uat", "UAT"
+
+
+class Priority(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+CUSTOMER_PRIORITIES = (Priority.HIGH, Priority.MEDIUM, Priority.LOW)  # C-5
+PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    AWAITING_INFO = "awaiting_info", "Awaiting Info"
+    SERVICE_RESTORED = "service_restored", "Service Restored"
+    SOLUTION_PROPOSED = "solution_proposed", "Solution Proposed"
+    CLOSED = "closed", "Closed"
+
+
+class SubStatus(models.TextChoices):
+    NEW = "new", "New"
+    INVESTIGATION = "investigation", "Investigation"
+    CUSTOMER_RESPONDED = "customer_responded", "Customer Responded"
+    INFO_REQUIRED = "info_required", "Info Required from Customer"
+    PENDING_PERMANENT_SOLUTION = "pending_permanent_solution", "Pending Permanent Solution"
+    PENDING_RCA = "pending_rca", "Pending RCA"
+    SOLUTION_PROPOSED = "solution_proposed", "Solution Proposed"
+    PROBLEM_RESOLVED = "problem_resolved", "Problem Resolved"
+    CANCELLED = "cancelled", "Cancelled"
+    RESOLVED = "resolved", "Resolved"
+    REDIRECTED = "redirected", "Redirected"
+
+
+# C-7: status derived from sub-status.
+STATUS_OF: dict[str, str] = {
+    SubStatus.NEW: Status.OPEN,
+    SubStatus.INVESTIGATION: Status.OPEN,
+    SubStatus.CUSTOMER_RESPONDED: Status.OPEN,
+    SubStatus.INFO_REQUIRED: Status.AWAITING_INFO,
+    SubStatus.PENDING_PERMANENT_SOLUTION: Status.SERVICE_RESTORED,
+    SubStatus.PENDING_RCA: Status.SERVICE_RESTORED,
+    SubStatus.SOLUTION_PROPOSED: Status.SOLUTION_PROPOSED,
+    SubStatus.PROBLEM_RESOLVED: Status.SOLUTION_PROPOSED,
+    SubStatus.CANCELLED: Status.CLOSED,
+    SubStatus.RESOLVED: Status.CLOSED,
+    SubStatus.REDIRECTED: Status.CLOSED,
+}
+CLOSED_SUB_STATUSES = tuple(s for s, st in STATUS_OF.items() if st == Status.CLOSED)
+OPEN_SUB_STATUSES = tuple(s for s in STATUS_OF if s not in CLOSED_SUB_STATUSES)
+AWAITING_CUSTOMER = (SubStatus.INFO_REQUIRED, SubStatus.SOLUTION_PROPOSED)
+
+S = SubStatus
+
+
+class ClosureReason(models.TextChoices):
+    CUSTOMER_CLOSED = "customer_closed", "Closed by the customer"
+    SOLUTION_CONFIRMED = "solution_confirmed", "Solution confirmed"
+    RESOLVED_BY_CARE = "resolved_by_care", "Resolved by care"
+    NO_CUSTOMER_RESPONSE = "no_customer_response", "No customer response"
+    CANCELLED = "cancelled", "Cancelled"
+    REDIRECTED = "redirected", "Redirected"
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    API = "api", "API"
+    EMAIL = "email", "Email"
+    ADMIN = "admin", "Care workspace"
+    SYSTEM = "system", "System"
+
+
+def _restorable(case: Case) -> bool:
+    return case.type in (CaseType.SUPPORT, CaseType.INCIDENT)
+
+
+class Case(ConcurrentTransitionMixin, TenantModel):
+    number = models.BigIntegerField(unique=True, editable=False)
+    deployment = models.ForeignKey(
+        "accounts.Deployment", on_delete=models.PROTECT, related_name="cases"
+    )
+    service = models.ForeignKey(
+        CloudService, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    product_group = models.ForeignKey(
+        ProductGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    type = models.CharField(max_length=24, choices=CaseType.choices)
+    sub_type = models.CharField(max_length=24, choices=SubType.choices, blank=True)
+    implementation_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
+    subject = models.CharField(max_length=200)
+    description = models.TextField()
+    priority = models.CharField(max_length=10, choices=Priority.choices)
+    business_impact = models.TextField()
+    affected_count = models.PositiveIntegerField(null=True, blank=True)
+    external_reference = models.CharField(max_length=100, blank=True)
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contact_cases"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_cases",
+    )
+    sub_status = FSMField(
+        max_length=32, choices=SubStatus.choices, default=SubStatus.NEW, protected=True
+    )
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField()
+    modified_at = models.DateTimeField(help_text="Time of the last public update (C-9).")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
+    restored_at = models.DateTimeField(null=True, blank=True)
+    rca_delivered_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
+    # PostgreSQL full-text document of the public text (C-14); maintained by services.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-modified_at", "-number"]
+        indexes = [
+            models.Index(fields=["organization", "-modified_at"], name="case_org_modified"),
+            models.Index(
+                fields=["contact", "-modified_at"],
+                name="case_contact_open_modified",
+                condition=~Q(status="closed"),
+            ),
+            models.Index(fields=["organization", "status", "-modified_at"], name="case_org_status"),
+            models.Index(fields=["organization", "-opened_at"], name="case_org_opened"),
+            models.Index(fields=["owner", "status"], name="case_owner_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(affected_count__isnull=True) | Q(affected_count__gte=0),
+                name="case_affected_count_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_number}: {self.subject}"
+
+    @property
+    def display_number(self) -> str:
+        """C-1: zero-padded to 8 digits."""
+        return f"{self.number:08d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.sub_status in CLOSED_SUB_STATUSES
+
+    def _derive_status(self) -> None:
+        self.status = STATUS_OF[self.sub_status]
+
+    # --- C-8 transitions. Each changes only this row's fields. -----------------------
+
+    @transition(field=sub_status, source=S.NEW, target=S.INVESTIGATION)
+    def take(self) -> None:
+        """Care takes the case / gives the first response."""
+
+    @transition(
+        field=sub_status,
+        source=[S.NEW, S.INVESTIGATION, S.CUSTOMER_RESPONDED],
+        target=S.INFO_REQUIRED,
+    )
+    def request_info(self) -> None:
+        pass
+
+    @transition(
+        field=sub_status,
+        source=[
+            S.NEW,
+            S.INVESTIGATION,
+            S.CUSTOMER_RESPONDED,
+            S.PENDING_PERMANENT_SOLUTION,
+            S.PENDING_RCA,
+        ],
+        target=S.SOLUTION_PROPOSED,
+    )
+    def propose_solution(self) -> None:
+        pass
+
+    @transition(
+        field=sub_status,
+        source=[S.INVESTIGATION, S.CUSTOMER_RESPONDED],
+        target=S.PENDING_PERMANENT_SOLUTION,
+        conditions=[_restorable],
+    )
+    def restore_service_pending_solution(self, *, now) -> None:
+        self.restored_at = now
+
+    @transition(
+        field=sub_status,
+        source=[S.INVESTIGATION, S.CUSTOMER_RESPONDED],
+        target=S.PENDING_RCA,
+        conditions=[_restorable],
+    )
+    def restore_service_pending_rca(self, *, now) -> None:
+        self.restored_at = now
+
+    @transition(field=sub_status, source=S.PENDING_RCA, target=S.SOLUTION_PROPOSED)
+    def deliver_rca(self, *, now) -> None:
+        self.rca_delivered_at = now
+
+    @transition(field=sub_status, source=S.SOLUTION_PROPOSED, target=S.PROBLEM_RESOLVED)
+    def confirm_solution(self) -> None:
+        pass
+
+    @transition(
+        field=sub_status,
+        source=[S.INFO_REQUIRED, S.SOLUTION_PROPOSED],
+        target=S.CUSTOMER_RESPONDED,
+    )
+    def customer_respond(self) -> None:
+        pass
+
+    @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.CANCELLED)
+    def cancel(self, *, now) -> None:
+        self.closed_at = now
+        self.closure_reason = ClosureReason.CANCELLED
+
+    @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.RESOLVED)
+    def resolve(self, *, now, reason: str) -> None:
+        self.closed_at = now
+        self.closure_reason = reason
+
+    @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.REDIRECTED)
+    def redirect(self, *, now) -> None:
+        self.closed_at = now
+        self.closure_reason = ClosureReason.REDIRECTED
+
+    @transition(field=sub_status, source=list(CLOSED_SUB_STATUSES), target=S.CUSTOMER_RESPONDED)
+    def reopen(self) -> None:
+        self.closed_at = None
+        self.closure_reason = ""
+
+
+class CaseUpdate(TenantModel):
+    """An entry of the case feed: a public update or an internal note (C-9)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    body = models.TextField()
+    is_internal = models.BooleanField(default=False)
+    by_care = models.BooleanField(default=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    requested_priority = models.CharField(
+        max_length=10, choices=Priority.choices, blank=True, help_text="Priority request (C-6)."
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="update_case_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_internal=False) | Q(by_care=True), name="update_internal_only_care"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'Internal note' if self.is_internal else 'Update'} on {self.case_id}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Stored under an opaque name: the customer's file name is kept only as data.
+    return f"attachments/{instance.organization_id}/{instance.case_id}/{instance.token}"
+
+
+class Attachment(TenantModel):
+    """A file added to an update (C-10). Served only through an access-checked download."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    update = models.ForeignKey(CaseUpdate, on_delete=models.CASCADE, related_name="attachments")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseEvent(TenantModel):
+    """Append-only history of every change to a case (C-16)."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened"
+        TRANSITION = "transition", "Status changed"
+        PRIORITY = "priority", "Priority changed"
+        OWNER = "owner", "Owner changed"
+        TYPE = "type", "Type changed"
+        FIELDS = "fields", "Fields changed"
+        UPDATE = "update", "Update posted"
+        NOTE = "note", "Internal note added"
+        PRIORITY_REQUEST = "priority_request", "Priority change requested"
+        REOPENED = "reopened", "Reopened"
+        FOLLOW_UP = "follow_up", "Automated follow-up"
+        SLA = "sla", "Service level"
+        ESCALATION = "escalation", "Escalation"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    internal = models.BooleanField(default=False, help_text="Shown to care only.")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["case", "-created_at"], name="event_case_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.case_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Case history is append-only: events are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Case history is append-only: events are never deleted.")

@@ -1,0 +1,154 @@
+"""The transactional email outbox (N-5): write in the transaction, send after commit.
+
+``outbox_enqueue`` is called by services inside their transaction. After commit a Celery
+task sends the row; if the broker is down the request still succeeds and the outbox sweep
+(beat) sends it later. Sending locks the row with ``skip_locked`` so two workers never send
+the same row at the same time; a failure is retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.utils import timezone
+
+from portal.models import OutboxEmail
+from portal.tenancy import scopes_disabled
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+SWEEP_BATCH = 200
+
+
+def one_line(value: str) -> str:
+    """Header values never carry CR or LF: header injection is impossible by construction."""
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def mail_domain() -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    return address.strip(" >") or "support-portal.example"
+
+
+def message_id_for(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@{mail_domain()}>"
+
+
+def outbox_enqueue(
+    *,
+    organization_id: int,
+    key: str,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    headers: dict[str, str] | None = None,
+    case_id: int | None = None,
+    now: datetime,
+) -> OutboxEmail | None:
+    """Record an email to send once the current transaction commits.
+
+    Returns None when the key was already used (the email is already decided) or there is
+    nobody to send to.
+    """
+    recipients = sorted({one_line(a).lower() for a in to if a and a.strip()})
+    if not recipients:
+        return None
+    with scopes_disabled():
+        if OutboxEmail.objects.filter(idempotency_key=key).exists():
+            return None
+        email = OutboxEmail.objects.create(
+            organization_id=organization_id,
+            idempotency_key=key,
+            message_id=message_id_for(key),
+            to=recipients,
+            subject=one_line(subject)[:255],
+            body_text=text,
+            body_html=html,
+            headers={one_line(k): one_line(v) for k, v in (headers or {}).items()},
+            case_id=case_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    transaction.on_commit(lambda: _ring(email.pk))
+    return email
+
+
+def _ring(email_id: int) -> None:
+    """Ask a worker to send now. The broker is only a doorbell: if it is down, the sweep
+    finds the row later, so a failure here is logged and swallowed."""
+    from portal.tasks import send_outbox_email
+
+    try:
+        send_outbox_email.apply_async(args=[email_id], retry=False)
+    except Exception:  # any broker error: the sweep will send it
+        log.warning("Broker unavailable; outbox email %s waits for the sweep.", email_id)
+
+
+def outbox_send(*, email_id: int, now: datetime | None = None) -> bool:
+    """Send one pending email; True if it was sent by this call."""
+    now = now or timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        email = (
+            OutboxEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, state=OutboxEmail.State.PENDING)
+            .first()
+        )
+        if email is None:
+            return False  # already sent, given up, or being sent by another worker
+        return _deliver(email, now)
+
+
+def _deliver(email: OutboxEmail, now: datetime) -> bool:
+    headers = {"Message-ID": email.message_id, **email.headers}
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=email.to,
+        headers=headers,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    email.attempts += 1
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # SMTP and network errors of every kind: retry later
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= MAX_ATTEMPTS:
+            email.state = OutboxEmail.State.FAILED
+            log.error("Outbox email %s failed %s times; giving up.", email.pk, email.attempts)
+        else:
+            email.next_attempt_at = now + min(
+                BACKOFF_BASE * (2 ** (email.attempts - 1)), BACKOFF_CAP
+            )
+        email.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+        return False
+    email.state = OutboxEmail.State.SENT
+    email.sent_at = now
+    email.last_error = ""
+    email.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+    return True
+
+
+def outbox_sweep(*, now: datetime, limit: int = SWEEP_BATCH) -> int:
+    """Send what is due: emails the broker lost, and retries whose backoff has passed."""
+    sent = 0
+    with scopes_disabled():
+        due = list(
+            OutboxEmail.objects.filter(state=OutboxEmail.State.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+    for email_id in due:
+        sent += outbox_send(email_id=email_id, now=now)
+    return sent
