@@ -37,6 +37,7 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "phone", "time_zone"]
         help_texts = {"time_zone": "For example Europe/Berlin. Empty: your organization's zone."}
+        error_messages = {"display_name": {"required": "Enter the name care should call you by."}}
 
     def clean_display_name(self) -> str:
         name = self.cleaned_data["display_name"].strip()
