@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
@@ -21,6 +21,8 @@ urlpatterns = [
         account_views.support_access,
         name="support-access",
     ),
+    path("cases/", include("cases.urls")),
+    path("api/", include("portal.api_urls")),
     path("admin/", admin.site.urls),
 ]
 
