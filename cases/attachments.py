@@ -76,6 +76,14 @@ def sanitize_name(name: str) -> str:
     return f"{stem}.{ext[:10]}" if ext else stem
 
 
+def human_size(size: int) -> str:
+    for unit, factor in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
 def extension(name: str) -> str:
     return name.rpartition(".")[2].lower() if "." in name else ""
 
@@ -93,8 +101,8 @@ def check_upload(upload: UploadedFile) -> tuple[str, str]:
     limit = settings.PORTAL["ATTACHMENT_MAX_BYTES"]
     if upload.size is None or upload.size > limit:
         raise InvalidInput(
-            f"“{name}” is larger than the {limit // (1024 * 1024)} MB limit.",
-            {"attachments": [f"“{name}” is too large (limit {limit // (1024 * 1024)} MB)."]},
+            f"“{name}” is larger than the {human_size(limit)} limit.",
+            {"attachments": [f"“{name}” is too large (limit {human_size(limit)})."]},
         )
     if upload.size == 0:
         raise InvalidInput(f"“{name}” is empty.", {"attachments": [f"“{name}” is empty."]})

@@ -81,6 +81,7 @@ def _send(
             "X-Case-Number": case.display_number,
         },
         case_id=case.pk,
+        message_id_hint=f"case-{case.number:08d}.{reference_token(case)[4:]}",
         now=now,
     )
 

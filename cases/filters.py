@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.db.models import Case as When_
 from django.db.models import IntegerField, QuerySet, Value, When
+from django_filters.fields import ModelMultipleChoiceField
 
 from accounts.models import Deployment, Organization
 from cases.models import CaseType, CloudService, Priority, Status, SubStatus
@@ -40,20 +42,49 @@ def _deployments(request):
     return Deployment.objects.all() if request is not None else Deployment.objects.none()
 
 
+class _BoundedIdsField(ModelMultipleChoiceField):
+    """Ids are digits and bounded, so a huge number is a clear error rather than a
+    database overflow."""
+
+    def _check_values(self, value):
+        for item in value:
+            if not str(item).isdigit() or len(str(item)) > 12:
+                raise ValidationError(
+                    "Select a valid choice. %(value)s is not one of the available choices.",
+                    code="invalid_choice",
+                    params={"value": str(item)[:20]},
+                )
+        return super()._check_values(value)
+
+
+class _DeploymentFilter(filters.ModelMultipleChoiceFilter):
+    field_class = _BoundedIdsField
+
+
+class _ByObject(filters.ModelMultipleChoiceFilter):
+    """Chosen by slug, compared by object: django-filter would compare the foreign key
+    with the slug text itself."""
+
+    def get_filter_predicate(self, v):
+        return {self.field_name: v}
+
+
 class CaseFilterSet(filters.FilterSet):
-    mine = filters.BooleanFilter(method="filter_mine", label="Only cases I opened")
+    mine = filters.BooleanFilter(method="filter_mine", label="Only cases I am the contact of")
     status = filters.MultipleChoiceFilter(choices=Status.choices)
     sub_status = filters.MultipleChoiceFilter(choices=SubStatus.choices)
     priority = filters.MultipleChoiceFilter(choices=Priority.choices)
     type = filters.MultipleChoiceFilter(choices=CaseType.choices)
-    organization = filters.ModelMultipleChoiceFilter(
+    organization = _ByObject(
         field_name="organization", to_field_name="slug", queryset=_organizations
     )
-    deployment = filters.ModelMultipleChoiceFilter(field_name="deployment", queryset=_deployments)
-    service = filters.ModelMultipleChoiceFilter(
+    deployment = _DeploymentFilter(field_name="deployment", queryset=_deployments)
+    service = _ByObject(
         field_name="service", to_field_name="slug", queryset=CloudService.objects.all()
     )
-    contact = filters.NumberFilter(field_name="contact_id", label="Contact (user id)")
+    contact = filters.NumberFilter(
+        field_name="contact_id", label="Contact (user id)", min_value=1, max_value=2**53
+    )
     opened_after = filters.DateFilter(method="filter_opened_after", label="Opened on or after")
     opened_before = filters.DateFilter(method="filter_opened_before", label="Opened on or before")
     q = filters.CharFilter(method="filter_q", label="Case number or keywords", max_length=200)

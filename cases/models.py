@@ -233,6 +233,13 @@ class Case(ConcurrentTransitionMixin, TenantModel):
             models.Index(fields=["organization", "status", "-modified_at"], name="case_org_status"),
             models.Index(fields=["organization", "-opened_at"], name="case_org_opened"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
+            # My Cases (C-13) exactly as selectors.my_open_cases asks: the contact's open
+            # cases, newest first, read in order and stopped after a page.
+            models.Index(
+                fields=["contact", "-modified_at", "-number"],
+                name="case_contact_open_recent",
+                condition=Q(sub_status__in=OPEN_SUB_STATUSES),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,8 +7,9 @@ and records the emails to send after commit (N-5).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -61,9 +62,8 @@ def _lock(case: Case) -> Case:
         raise NotFound("No such case.") from exc
 
 
-def _require_care(actor: User) -> None:
-    if not policy.is_care(actor):
-        raise NotAllowed("Only Customer Care can do this.")
+def _is_staff(actor: User) -> bool:
+    return bool(actor.is_authenticated and actor.is_active and actor.is_staff)
 
 
 def _require_view(actor: User, case: Case) -> None:
@@ -71,7 +71,23 @@ def _require_view(actor: User, case: Case) -> None:
         raise NotFound("No such case.")
 
 
+def _require_care(actor: User, case: Case) -> None:
+    """Care work is for analysts and managers (T-5). A customer who cannot see the case is
+    told it does not exist (T-6) before being told they may not act on it."""
+    if policy.is_care(actor):
+        return
+    if not _is_staff(actor):
+        _require_view(actor, case)
+    raise NotAllowed("Only Customer Care analysts and managers can do this.")
+
+
 def _require_designated_contact(actor: User, case: Case) -> None:
+    if _is_staff(actor):
+        raise NotAllowed(
+            "This is the customer's action; Customer Care resolves or cancels the case instead."
+            if policy.is_care(actor)
+            else "Only a designated contact of the organization can do this."
+        )
     _require_view(actor, case)
     if not policy.is_designated_contact(actor, case):
         raise NotAllowed(
@@ -88,15 +104,20 @@ def _save(case: Case, fields: Sequence[str]) -> None:
         raise Conflict("The case was changed by someone else a moment ago; reload it.") from exc
 
 
-def _fire(case: Case, name: str, verb: str, **kwargs: Any) -> None:
-    method = getattr(case, name)
-    if not can_proceed(method):
+def _ensure_can(case: Case, name: str, verb: str) -> None:
+    """Refuse a transition the current sub-status does not allow (C-8), before anything
+    else about the request is looked at: the state is the more useful answer."""
+    if not can_proceed(getattr(case, name)):
         raise Conflict(
             f"A case in “{case.get_sub_status_display()}” cannot be {verb}."
             if case.sub_status
             else f"The case cannot be {verb}."
         )
-    method(**kwargs)
+
+
+def _fire(case: Case, name: str, verb: str, **kwargs: Any) -> None:
+    _ensure_can(case, name, verb)
+    getattr(case, name)(**kwargs)
 
 
 def _snapshot(case: Case, *fields: str) -> dict[str, Any]:
@@ -131,8 +152,25 @@ def _record(
     )
 
 
+# C0 controls other than tab and line feed: never meaningful in what a person writes, and a
+# NUL is refused by PostgreSQL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _text(value: object) -> str:
+    """Text as stored: line breaks normalised, control characters removed."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _line(value: object) -> str:
+    """One line of text (subjects, references): no line breaks, single spaces. A subject
+    ends up in email headers, where a line break would be a header injection."""
+    return " ".join(_text(value).split())
+
+
 def _clean_body(body: str | None, *, required: bool, what: str = "message") -> str:
-    body = (body or "").strip()
+    body = _text(body)
     if required and not body:
         raise InvalidInput(f"Write a {what}.", {"body": [f"Write a {what}."]})
     if len(body) > BODY_MAX:
@@ -204,19 +242,38 @@ class CaseInput:
     external_reference: str = ""
 
 
+def _clean_input(data: CaseInput) -> CaseInput:
+    return replace(
+        data,
+        service_slug=_line(data.service_slug) or None,
+        type=_line(data.type),
+        sub_type=_line(data.sub_type),
+        implementation_stage=_line(data.implementation_stage),
+        subject=_line(data.subject),
+        description=_text(data.description),
+        priority=_line(data.priority),
+        business_impact=_text(data.business_impact),
+        external_reference=_line(data.external_reference),
+    )
+
+
 def validate_case_input(data: CaseInput) -> tuple[Deployment, CloudService | None]:
     """Checks C-2 … C-5; raises InvalidInput with every field error at once."""
+    data = _clean_input(data)
     errors: dict[str, list[str]] = {}
 
     def err(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
     deployment = None
-    if data.deployment_id is None:
+    deployment_id = data.deployment_id
+    if deployment_id in (None, ""):
         err("deployment", "Choose the deployment the case is about.")
+    elif not str(deployment_id).isdigit():
+        err("deployment", "Choose one of your organization's deployments.")
     else:
         deployment = Deployment.objects.filter(
-            pk=data.deployment_id, organization=data.organization, is_active=True
+            pk=int(deployment_id), organization=data.organization, is_active=True
         ).first()
         if deployment is None:
             err("deployment", "Choose one of your organization's deployments.")
@@ -247,12 +304,11 @@ def validate_case_input(data: CaseInput) -> tuple[Deployment, CloudService | Non
             err("implementation_stage", "Choose Production or UAT.")
     elif data.implementation_stage:
         err("implementation_stage", "Only Support cases record a stage.")
-    subject = data.subject.strip()
-    if not subject:
+    if not data.subject:
         err("subject", "Write a short subject.")
-    elif len(subject) > SUBJECT_MAX:
+    elif len(data.subject) > SUBJECT_MAX:
         err("subject", f"At most {SUBJECT_MAX} characters.")
-    if not data.description.strip():
+    if not data.description:
         err("description", "Describe the issue.")
     elif len(data.description) > BODY_MAX:
         err("description", "At most 100,000 characters.")
@@ -263,12 +319,18 @@ def validate_case_input(data: CaseInput) -> tuple[Deployment, CloudService | Non
         )
     elif data.priority not in CUSTOMER_PRIORITIES:
         err("priority", "Choose High, Medium or Low.")
-    if not data.business_impact.strip():
+    if not data.business_impact:
         err("business_impact", "Say how the issue affects your business.")
+    elif len(data.business_impact) > BODY_MAX:
+        err("business_impact", "At most 100,000 characters.")
     if data.affected_count is not None:
         if data.sub_type != SubType.PROBLEM:
             err("affected_count", "Only Problem cases record how many are affected.")
-        elif data.affected_count < 0 or data.affected_count > 10_000_000:
+        elif (
+            not isinstance(data.affected_count, int)
+            or isinstance(data.affected_count, bool)
+            or not 0 <= data.affected_count <= 10_000_000
+        ):
             err("affected_count", "Enter a number from 0 to 10,000,000.")
     if len(data.external_reference) > 100:
         err("external_reference", "At most 100 characters.")
@@ -286,10 +348,14 @@ def case_open(
     now: datetime,
     uploads: Sequence[UploadedFile] = (),
 ) -> Case:
-    if access_level_for(actor, data.organization) != AccessLevel.DESIGNATED_CONTACT:
-        if access_level_for(actor, data.organization) is None:
+    if _is_staff(actor):
+        raise NotAllowed("Cases are opened by designated contacts of the organization.")
+    level = access_level_for(actor, data.organization)
+    if level != AccessLevel.DESIGNATED_CONTACT:
+        if level is None:
             raise NotFound("No such organization.")
         raise NotAllowed("Only designated contacts can open cases.")
+    data = _clean_input(data)
     deployment, service = validate_case_input(data)
     validate_uploads(uploads)
     case = Case(
@@ -301,12 +367,12 @@ def case_open(
         type=data.type,
         sub_type=data.sub_type,
         implementation_stage=data.implementation_stage,
-        subject=data.subject.strip(),
+        subject=data.subject,
         description=data.description,
         priority=data.priority,
-        business_impact=data.business_impact.strip(),
+        business_impact=data.business_impact,
         affected_count=data.affected_count,
-        external_reference=data.external_reference.strip(),
+        external_reference=data.external_reference,
         contact=actor,
         opened_at=now,
         modified_at=now,
@@ -365,13 +431,14 @@ def case_post_update(
         _require_designated_contact(actor, case)
         if internal:
             raise NotAllowed("Internal notes are for Customer Care only.")
-    body = _clean_body(body, required=True)
     if case.is_closed:
         raise Conflict("The case is closed: reopen it to add information, or open a new case.")
+    body = _clean_body(body, required=True)
     validate_uploads(uploads)
     if requested_priority:
-        if care or internal:
-            raise InvalidInput("Care changes priority directly.", {"requested_priority": ["—"]})
+        if care:
+            message = "Customer Care changes the priority directly instead of requesting it."
+            raise InvalidInput(message, {"requested_priority": [message]})
         _check_priority_request(case, requested_priority)
     before = case.sub_status
     fields = ["modified_at"]
@@ -458,7 +525,8 @@ def _care_transition(
     locked: bool = False,
 ) -> Case:
     case = case if locked else _lock(case)
-    _require_care(actor)
+    _require_care(actor, case)
+    _ensure_can(case, name, verb)
     body = _clean_body(body, required=body_required, what=what)
     validate_uploads(uploads)
     before = case.sub_status
@@ -492,7 +560,7 @@ def _care_transition(
 def case_take(*, case: Case, actor: User, body: str | None = None, channel: str, now: datetime):
     with transaction.atomic():
         case = _lock(case)
-        _require_care(actor)
+        _require_care(actor, case)
         fields: list[str] = []
         if case.owner_id is None:
             case.owner = actor
@@ -518,6 +586,7 @@ def case_take(*, case: Case, actor: User, body: str | None = None, channel: str,
                 now=now,
                 before={"owner": None},
                 after={"owner": actor.pk},
+                internal=True,  # as every owner change (case_assign)
             )
         return result
 
@@ -586,6 +655,7 @@ def case_restore_service(
         "restore_service_pending_rca" if pending == "rca" else ("restore_service_pending_solution")
     )
     locked = _lock(case)
+    _require_care(actor, locked)
     if locked.type not in (CaseType.SUPPORT, CaseType.INCIDENT):
         raise Conflict("Only Support cases and Incidents have a service to restore.")
     return _care_transition(
@@ -691,6 +761,7 @@ def _customer_transition(
 ) -> Case:
     case = case if locked else _lock(case)
     _require_designated_contact(actor, case)
+    _ensure_can(case, name, verb)
     body = _clean_body(body, required=body_required, what=what)
     before = case.sub_status
     _fire(case, name, verb, **(kwargs or {}))
@@ -798,14 +869,15 @@ def case_reopen(*, case: Case, actor: User, reason: str, channel: str, now: date
     locked = _lock(case)
     _require_designated_contact(actor, locked)
     if not locked.is_closed:
-        raise Conflict("The case is not closed.")
+        raise Conflict("The case is not closed: only a closed case can be reopened.")
     deadline = policy.reopen_deadline(locked)
-    if deadline is not None and now > deadline:
+    if deadline is None or now > deadline:
         raise Conflict(
-            "This case was closed more than 30 days ago and can no longer be reopened: "
-            "open a new case and mention this case's number."
+            "A case can be reopened within 30 days of its closure and this one was closed "
+            "longer ago: open a new case and mention this case's number."
         )
     reason = _clean_body(reason, required=True, what="reason for reopening")
+    closed = _snapshot(locked, "closed_at", "closure_reason")
     case = _customer_transition(
         case=locked,
         actor=actor,
@@ -817,7 +889,15 @@ def case_reopen(*, case: Case, actor: User, reason: str, channel: str, now: date
         fields=["closed_at", "closure_reason"],
         locked=True,
     )
-    _record(case, actor=actor, kind=CaseEvent.Kind.REOPENED, channel=channel, now=now)
+    _record(
+        case,
+        actor=actor,
+        kind=CaseEvent.Kind.REOPENED,
+        channel=channel,
+        now=now,
+        before=closed,
+        after={"closed_at": None, "closure_reason": ""},
+    )
     return case
 
 
@@ -830,7 +910,7 @@ def case_change_priority(
 ) -> Case:
     """Care has final authority over priority, CRITICAL included (C-5)."""
     case = _lock(case)
-    _require_care(actor)
+    _require_care(actor, case)
     if priority not in Priority.values:
         raise InvalidInput(
             "Unknown priority.", {"priority": ["Choose critical, high, medium or low."]}
@@ -868,7 +948,7 @@ def case_assign(
     *, case: Case, actor: User, owner: User | None, channel: str, now: datetime
 ) -> Case:
     case = _lock(case)
-    _require_care(actor)
+    _require_care(actor, case)
     if owner is not None and not policy.is_care(owner):
         raise InvalidInput(
             "The owner must be a care analyst or manager.",
@@ -900,7 +980,7 @@ def case_convert_to_incident(
 ) -> Case:
     """Care turns a service-affecting Support case into an Incident (C-2)."""
     case = _lock(case)
-    _require_care(actor)
+    _require_care(actor, case)
     if case.type != CaseType.SUPPORT:
         raise Conflict("Only a Support case can be converted to an Incident.")
     if case.is_closed:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,14 +36,32 @@ def one_line(value: str) -> str:
     return " ".join(value.replace("\r", " ").replace("\n", " ").split())
 
 
+def _address(raw: str | None) -> str | None:
+    """A plain, valid address, or None: a malformed one would only fail at the SMTP server,
+    retried until the outbox gives up, and a line break in it could forge headers."""
+    address = (raw or "").strip().lower()
+    if not address:
+        return None
+    try:
+        validate_email(address)
+    except ValidationError:
+        log.warning("Outbox: dropped a malformed recipient address.")
+        return None
+    return address
+
+
 def mail_domain() -> str:
     address = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
     return address.strip(" >") or "support-portal.example"
 
 
-def message_id_for(key: str) -> str:
+def message_id_for(key: str, hint: str = "") -> str:
+    """The same key always gives the same Message-ID, so a resend is the same message. The
+    hint (for case mail: the case number and reference token, N-2) goes in front, so a
+    reply that keeps only In-Reply-To still names its case."""
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@{mail_domain()}>"
+    hint = re.sub(r"[^A-Za-z0-9.\-]", "", hint)[:80].strip(".")
+    return f"<{hint}.{digest}@{mail_domain()}>" if hint else f"<{digest}@{mail_domain()}>"
 
 
 def outbox_enqueue(
@@ -53,6 +74,7 @@ def outbox_enqueue(
     html: str = "",
     headers: dict[str, str] | None = None,
     case_id: int | None = None,
+    message_id_hint: str = "",
     now: datetime,
 ) -> OutboxEmail | None:
     """Record an email to send once the current transaction commits.
@@ -60,7 +82,7 @@ def outbox_enqueue(
     Returns None when the key was already used (the email is already decided) or there is
     nobody to send to.
     """
-    recipients = sorted({one_line(a).lower() for a in to if a and a.strip()})
+    recipients = sorted({a for a in (_address(raw) for raw in to) if a})
     if not recipients:
         return None
     with scopes_disabled():
@@ -69,7 +91,7 @@ def outbox_enqueue(
         email = OutboxEmail.objects.create(
             organization_id=organization_id,
             idempotency_key=key,
-            message_id=message_id_for(key),
+            message_id=message_id_for(key, message_id_hint),
             to=recipients,
             subject=one_line(subject)[:255],
             body_text=text,

@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,6 +13,8 @@ from accounts.selectors import (
     access_levels,
     organizations_short_of_designated_contacts,
 )
+from cases.selectors import my_open_cases
+from cases.views import display_zone, portal_access
 from portal.guidance import WHAT_TO_DO
 
 
@@ -33,6 +36,11 @@ def home(request: HttpRequest) -> HttpResponse:
             Organization.objects.filter(pk__in=levels)
         ).values_list("pk", flat=True)
     )
+    access = portal_access(user)
+    open_cases, more_open_cases = [], False
+    if access["mine"]:
+        first = list(my_open_cases(user=user)[:6])
+        open_cases, more_open_cases = first[:5], len(first) > 5
     rows = [
         {
             "organization": org,
@@ -43,11 +51,16 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for org in organizations
     ]
-    return render(
-        request,
-        "portal/dashboard.html",
-        {"rows": rows, "tips": WHAT_TO_DO, "has_orgs": bool(rows)},
-    )
+    context = {
+        "rows": rows,
+        "tips": WHAT_TO_DO,
+        "has_orgs": bool(rows),
+        "access": access,
+        "open_cases": open_cases,
+        "more_open_cases": more_open_cases,
+    }
+    with timezone.override(display_zone(user)):
+        return render(request, "portal/dashboard.html", context)
 
 
 @require_GET

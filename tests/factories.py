@@ -94,3 +94,127 @@ def member_of(organization: Organization, access_level: str, email: str) -> User
     user = UserFactory(email=email)
     MembershipFactory(user=user, organization=organization, access_level=access_level)
     return user
+
+
+# --- cases -------------------------------------------------------------------------------
+
+
+def _first_deployment(case) -> Deployment:
+    from portal.tenancy import scopes_disabled
+
+    with scopes_disabled():
+        deployment = Deployment.objects.filter(organization=case.organization).first()
+    return deployment or DeploymentFactory(organization=case.organization)
+
+
+def _service(slug: str = "routing"):
+    from cases.models import CloudService, ProductGroup
+
+    # Seeded by a migration; a transactional test's flush removes the seed, so recreate it.
+    service = CloudService.objects.filter(slug=slug).first()
+    if service is None:
+        group, _ = ProductGroup.objects.get_or_create(
+            slug="routing-self-service", defaults={"name": "Routing and Self-Service"}
+        )
+        service = CloudService.objects.create(
+            slug=slug, name=slug.replace("-", " ").title(), product_group=group, checklist="-"
+        )
+    return service
+
+
+def _next_number() -> int:
+    from cases.numbering import next_case_number
+
+    return next_case_number()
+
+
+def _status_of(case) -> str:
+    from cases.models import STATUS_OF
+
+    return STATUS_OF[case.sub_status]
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _closed_at(case):
+    from cases.models import CLOSED_SUB_STATUSES
+
+    return case.modified_at if case.sub_status in CLOSED_SUB_STATUSES else None
+
+
+class CaseFactory(UnscopedFactory):
+    """A valid Support/Problem case written straight to the table (no service, no history,
+    no email). Pass ``sub_status=`` to start in any state; status and closed_at follow."""
+
+    class Meta:
+        model = "cases.Case"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    number = factory.LazyFunction(_next_number)
+    deployment = factory.LazyAttribute(_first_deployment)
+    service = factory.LazyFunction(_service)
+    product_group = factory.LazyAttribute(lambda o: o.service.product_group if o.service else None)
+    type = "support"
+    sub_type = "problem"
+    implementation_stage = "production"
+    subject = factory.Sequence(lambda n: f"Calls drop after transfer #{n}")
+    description = "Calls drop after a blind transfer to the billing queue."
+    priority = "medium"
+    business_impact = "Agents have to call customers back."
+    contact = factory.SubFactory(UserFactory)
+    sub_status = "new"
+    status = factory.LazyAttribute(_status_of)
+    opened_at = factory.LazyFunction(_now)
+    modified_at = factory.LazyAttribute(lambda o: o.opened_at)
+    closed_at = factory.LazyAttribute(_closed_at)
+
+
+def case_input(organization: Organization, **overrides):
+    """A valid ``CaseInput`` for a Support/Problem case; override any field."""
+    from cases.services import CaseInput
+    from portal.tenancy import scopes_disabled
+
+    if "deployment_id" not in overrides:
+        with scopes_disabled():
+            overrides["deployment_id"] = (
+                Deployment.objects.filter(organization=organization, is_active=True)
+                .values_list("pk", flat=True)
+                .first()
+            )
+    if "service_slug" not in overrides:
+        overrides["service_slug"] = _service().slug
+    fields = {
+        "organization": organization,
+        "type": "support",
+        "sub_type": "problem",
+        "implementation_stage": "production",
+        "subject": "Calls drop after transfer",
+        "description": "Calls drop after a blind transfer to the billing queue.",
+        "priority": "medium",
+        "business_impact": "Agents have to call customers back.",
+        **overrides,
+    }
+    return CaseInput(**fields)
+
+
+def open_case(actor: User, organization: Organization, **overrides):
+    """Open a case through ``cases.services.case_open`` as the portal does: inside the
+    actor's tenant scope. ``now``, ``channel`` and ``uploads`` go to the service; every
+    other keyword overrides a ``CaseInput`` field."""
+    from django.utils import timezone
+
+    from accounts.selectors import visible_organization_ids
+    from cases.services import case_open
+    from portal.tenancy import tenant_scope
+
+    service_kwargs = {
+        key: overrides.pop(key) for key in ("now", "channel", "uploads") if key in overrides
+    }
+    service_kwargs.setdefault("now", timezone.now())
+    data = case_input(organization, **overrides)
+    with tenant_scope(visible_organization_ids(actor)):
+        return case_open(actor=actor, data=data, **service_kwargs)

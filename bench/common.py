@@ -1,0 +1,39 @@
+"""Shared by the benchmark scripts: Django set-up and the bench world's names."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_PASSWORD = "bench-password-not-secret"  # noqa: S105 (throwaway bench logins)
+BIG_ORG = "bench-0000"  # the organization with the export-sized number of cases
+CARE_EMAIL = "analyst@bench.example"
+
+
+def org_slug(index: int) -> str:
+    return f"bench-{index:04d}"
+
+
+def person_email(org_index: int, local: str) -> str:
+    return f"{local}@{org_slug(org_index)}.example"
+
+
+def setup_django() -> None:
+    """Django with the project's settings, against DATABASE_URL."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+
+
+def require_postgres() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "Set DATABASE_URL to a PostgreSQL database, e.g. "
+            "DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench"
+        )

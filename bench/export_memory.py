@@ -1,0 +1,71 @@
+"""Peak memory of one Excel export, measured in a process of its own.
+
+Builds the All Cases export of a user exactly as the portal does (the user's visible cases,
+inside their tenant scope, through ``cases.export.cases_xlsx_response``), reads the whole
+response, and prints the process's peak resident memory before and after as JSON.
+
+    DATABASE_URL=postgres://... python bench/export_memory.py --email dc1@bench-0000.example
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import BIG_ORG, setup_django
+
+
+def peak_rss_mb() -> float:
+    # Linux reports kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--email", default=f"dc1@{BIG_ORG}.example")
+    parser.add_argument("--limit", type=int, default=100_000, help="rows to export at most")
+    args = parser.parse_args()
+    setup_django()
+
+    from accounts.models import User
+    from accounts.selectors import visible_organization_ids
+    from cases.export import LIST_COLUMNS, cases_xlsx_response
+    from cases.selectors import case_list_for_user
+    from portal.tenancy import tenant_scope
+
+    user = User.objects.get(email=args.email)
+    organization_ids = visible_organization_ids(user)
+    before = peak_rss_mb()
+    started = time.monotonic()
+    with tenant_scope(organization_ids):
+        rows = min(case_list_for_user(user=user).count(), args.limit)
+        queryset = case_list_for_user(user=user)[: args.limit]
+        response = cases_xlsx_response(
+            queryset=queryset, columns=LIST_COLUMNS, filename="bench.xlsx"
+        )
+    written = 0
+    for chunk in response.streaming_content:
+        written += len(chunk)
+    response.close()
+    elapsed = time.monotonic() - started
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "bytes": written,
+                "seconds": round(elapsed, 2),
+                "peak_rss_mb_before": round(before, 1),
+                "peak_rss_mb_after": round(peak_rss_mb(), 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,534 @@
+"""REST API v1 for cases: a thin edge over the selectors and services (C-1 … C-16).
+
+Reads start from ``cases.selectors``; every write is one call of a ``cases.services``
+function with ``channel="api"``. Domain errors become 400/403/404/409 in
+``portal.api.exception_handler``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import FileResponse, HttpResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import AccessLevel, Organization
+from accounts.selectors import access_levels
+from cases import policy, selectors, services
+from cases.filters import CaseFilterSet
+from cases.models import Case, Channel, CloudService
+from cases.serializers import (
+    AssignSerializer,
+    BodySerializer,
+    CaseCreateSerializer,
+    CaseDetailSerializer,
+    CaseEventSerializer,
+    CaseListSerializer,
+    CaseUpdateSerializer,
+    CloudServiceSerializer,
+    ReopenSerializer,
+    RequiredBodySerializer,
+    RestoreServiceSerializer,
+    SetPrioritySerializer,
+    UpdateCreateSerializer,
+)
+from portal.api import ApiGenericView, ApiView
+from portal.errors import NotAllowed
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CASE_NUMBER = OpenApiParameter(
+    "number",
+    str,
+    OpenApiParameter.PATH,
+    description="The case number as shown (8 digits; leading zeros may be left out).",
+)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """The body of a 401, 403, 404 or 409."""
+
+    detail = serializers.CharField()
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    text = {
+        400: 'Invalid input: field errors, {"field": ["message"]}.',
+        401: "Not signed in.",
+        403: "Allowed to see this but not to do it.",
+        404: "No such case, or not visible to you.",
+        409: "Not possible from the case's current status, or changed concurrently.",
+    }
+    return {
+        code: OpenApiResponse(
+            response=None if code == 400 else ErrorDetailSerializer, description=text[code]
+        )
+        for code in codes
+    }
+
+
+def _detail(request: Request, case: Case, *, code: int = status.HTTP_200_OK) -> Response:
+    # Read the case again through the selector: the caller sees it as stored, with what the
+    # detail shows (organization, contact, owner) joined in.
+    case = selectors.case_get_for_user(user=request.user, number=case.number)
+    context = {"request": request, "now": timezone.now()}
+    return Response(CaseDetailSerializer(case, context=context).data, status=code)
+
+
+class _CaseFilters:
+    """The filters of C-13, from the same FilterSet as the portal's lists and exports."""
+
+    filterset_class = CaseFilterSet
+    filter_backends = [DjangoFilterBackend]
+    # A hint for the schema generator only (it is never queried): the rows come from
+    # get_queryset, which starts from what the caller may see.
+    queryset = Case.unscoped.none()
+
+    def get_queryset(self):
+        return selectors.case_list_for_user(user=self.request.user)
+
+
+MULTIPART_OR_JSON = (JSONParser, MultiPartParser, FormParser)
+
+
+class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
+    serializer_class = CaseListSerializer
+    parser_classes = MULTIPART_OR_JSON
+
+    @extend_schema(
+        operation_id="cases_list",
+        summary="List cases",
+        description="The cases you may see, most recently updated first, filtered as in "
+        "All Cases (C-13). `mine=true` gives only the cases you are the contact of.",
+        responses={200: CaseListSerializer(many=True), **_errors(400, 401)},
+        tags=["cases"],
+    )
+    def get(self, request: Request) -> Response:
+        return self.list(request)
+
+    @extend_schema(
+        operation_id="cases_create",
+        summary="Open a case",
+        description="Designated contacts open cases (C-2 … C-5). Send JSON, or multipart "
+        "form data with `attachments` files.",
+        request={
+            "application/json": CaseCreateSerializer,
+            "multipart/form-data": CaseCreateSerializer,
+        },
+        responses={201: CaseDetailSerializer, **_errors(400, 401, 403)},
+        tags=["cases"],
+    )
+    def post(self, request: Request) -> Response:
+        user = request.user
+        if user.is_staff:
+            raise NotAllowed("Cases are opened by the customer's designated contacts.")
+        levels = access_levels(user)
+        organizations = {
+            org.slug: org for org in Organization.objects.filter(pk__in=levels, is_active=True)
+        }
+        can_open = [
+            org
+            for org in organizations.values()
+            if levels[org.pk] == AccessLevel.DESIGNATED_CONTACT
+        ]
+        serializer = CaseCreateSerializer(
+            data=request.data,
+            context={"organizations": organizations, "case_organizations": can_open},
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        case = services.case_open(
+            actor=user,
+            data=services.CaseInput(
+                organization=data["organization"],
+                deployment_id=data["deployment"],
+                service_slug=data.get("service") or None,
+                type=data["type"],
+                sub_type=data.get("sub_type") or "",
+                implementation_stage=data.get("implementation_stage") or "",
+                subject=data["subject"],
+                description=data["description"],
+                priority=data["priority"],
+                business_impact=data["business_impact"],
+                affected_count=data.get("affected_count"),
+                external_reference=data.get("external_reference", ""),
+            ),
+            channel=Channel.API,
+            now=timezone.now(),
+            uploads=data.get("attachments", []),
+        )
+        response = _detail(request, case, code=status.HTTP_201_CREATED)
+        response["Location"] = response.data["url"]
+        return response
+
+
+class CaseExportView(_CaseFilters, ApiGenericView):
+    """The filtered list as an Excel file: exactly the rows the same filters list."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for the spreadsheet type, which no API renderer offers; errors still
+        # answer in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="cases_export",
+        summary="Export cases to Excel",
+        description="The cases the same filters as `GET /api/v1/cases/` give, every row "
+        "(not paginated), as an .xlsx file.",
+        parameters=[
+            OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, description=text)
+            for name, text in (
+                ("mine", "true: only cases you are the contact of."),
+                ("status", "Status; repeat for several."),
+                ("sub_status", "Sub-status; repeat for several."),
+                ("priority", "Priority; repeat for several."),
+                ("type", "Type; repeat for several."),
+                ("organization", "Organization slug; repeat for several."),
+                ("deployment", "Deployment id; repeat for several."),
+                ("service", "Service slug; repeat for several."),
+                ("contact", "Contact's user id."),
+                ("q", "A case number or keywords."),
+                ("opened_after", "Opened on or after this date (YYYY-MM-DD, UTC)."),
+                ("opened_before", "Opened on or before this date (YYYY-MM-DD, UTC)."),
+                ("ordering", "Sort field; prefix with - for descending."),
+            )
+        ],
+        responses={(200, XLSX): OpenApiTypes.BINARY, **_errors(400, 401)},
+        tags=["cases"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        from cases.export import LIST_COLUMNS, cases_xlsx_response
+
+        queryset = self.filter_queryset(self.get_queryset())
+        filename = f"cases-{timezone.now():%Y-%m-%d}.xlsx"
+        return cases_xlsx_response(queryset=queryset, columns=LIST_COLUMNS, filename=filename)
+
+
+class CaseDetailView(ApiView):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        summary="A case",
+        parameters=[CASE_NUMBER],
+        responses={200: CaseDetailSerializer, **_errors(401, 404)},
+        tags=["cases"],
+    )
+    def get(self, request: Request, number: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, number=number)
+        context = {"request": request, "now": timezone.now()}
+        return Response(CaseDetailSerializer(case, context=context).data)
+
+
+class _CaseChildList(ApiGenericView):
+    """A paginated list that hangs off one visible case."""
+
+    def get_case(self) -> Case:
+        if not hasattr(self, "_case"):
+            self._case = selectors.case_get_for_user(
+                user=self.request.user, number=self.kwargs["number"]
+            )
+        return self._case
+
+    def paginated(self, queryset) -> Response:
+        page = self.paginate_queryset(queryset)
+        serializer = self.get_serializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+
+class CaseUpdatesView(_CaseChildList):
+    serializer_class = CaseUpdateSerializer
+    parser_classes = MULTIPART_OR_JSON
+    queryset = Case.unscoped.none()  # schema hint only, see get_case
+
+    @extend_schema(
+        operation_id="cases_updates_list",
+        summary="The case feed",
+        description="Updates, newest first (C-9). Customers get public updates only; "
+        "Customer Care also gets internal notes.",
+        parameters=[CASE_NUMBER],
+        responses={200: CaseUpdateSerializer(many=True), **_errors(401, 404)},
+        tags=["cases"],
+    )
+    def get(self, request: Request, number: str) -> Response:
+        return self.paginated(selectors.case_feed(user=request.user, case=self.get_case()))
+
+    @extend_schema(
+        operation_id="cases_updates_create",
+        summary="Post an update",
+        description="A public update, or for Customer Care an internal note (`internal`). "
+        "A customer's update to a case awaiting them moves it to Customer Responded (C-8); "
+        "`requested_priority` asks for a priority change (C-6). JSON, or multipart form "
+        "data with `attachments` files (C-10).",
+        parameters=[CASE_NUMBER],
+        request={
+            "application/json": UpdateCreateSerializer,
+            "multipart/form-data": UpdateCreateSerializer,
+        },
+        responses={201: CaseUpdateSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["cases"],
+    )
+    def post(self, request: Request, number: str) -> Response:
+        case = self.get_case()
+        serializer = UpdateCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        update = services.case_post_update(
+            case=case,
+            actor=request.user,
+            body=data["body"],
+            internal=data["internal"],
+            requested_priority=data.get("requested_priority") or "",
+            uploads=data.get("attachments", []),
+            channel=Channel.API,
+            now=timezone.now(),
+        )
+        update = selectors.case_feed(user=request.user, case=case).get(pk=update.pk)
+        return Response(
+            self.get_serializer(update).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class CaseHistoryView(_CaseChildList):
+    serializer_class = CaseEventSerializer
+    queryset = Case.unscoped.none()  # schema hint only, see get_case
+
+    @extend_schema(
+        operation_id="cases_history_list",
+        summary="The case history",
+        description="Every change, newest first, with who, when and from which channel "
+        "(C-16). Customers do not get care-internal events.",
+        parameters=[CASE_NUMBER],
+        responses={200: CaseEventSerializer(many=True), **_errors(401, 404)},
+        tags=["cases"],
+    )
+    def get(self, request: Request, number: str) -> Response:
+        return self.paginated(selectors.case_history(user=request.user, case=self.get_case()))
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    serializer: type[serializers.Serializer]
+    care_only: bool
+    summary: str
+    run: Callable[..., Any]
+
+
+def _with_body(service: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*, data: dict, **kwargs: Any) -> Any:
+        return service(body=data.get("body") or None, **kwargs)
+
+    return run
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "close",
+        BodySerializer,
+        False,
+        "Close the case (C-11): Resolved after a proposed solution, else Cancelled.",
+        _with_body(services.case_close),
+    ),
+    Action(
+        "confirm",
+        BodySerializer,
+        False,
+        "Confirm the proposed solution (Solution Proposed → Problem Resolved).",
+        _with_body(services.case_confirm_solution),
+    ),
+    Action(
+        "reopen",
+        ReopenSerializer,
+        False,
+        "Reopen a closed case within 30 days of closure, saying why (C-12).",
+        lambda *, data, **kw: services.case_reopen(reason=data["reason"], **kw),
+    ),
+    Action(
+        "take",
+        BodySerializer,
+        True,
+        "Take the case (New → Investigation); unowned cases become yours.",
+        _with_body(services.case_take),
+    ),
+    Action(
+        "request-info",
+        RequiredBodySerializer,
+        True,
+        "Ask the customer for information (→ Info Required).",
+        _with_body(services.case_request_info),
+    ),
+    Action(
+        "propose-solution",
+        RequiredBodySerializer,
+        True,
+        "Propose a solution (→ Solution Proposed).",
+        _with_body(services.case_propose_solution),
+    ),
+    Action(
+        "restore-service",
+        RestoreServiceSerializer,
+        True,
+        "Service restored (→ Pending Permanent Solution or Pending RCA).",
+        lambda *, data, **kw: services.case_restore_service(
+            pending=data["pending"], body=data.get("body") or None, **kw
+        ),
+    ),
+    Action(
+        "deliver-rca",
+        RequiredBodySerializer,
+        True,
+        "Deliver the root cause analysis (Pending RCA → Solution Proposed).",
+        _with_body(services.case_deliver_rca),
+    ),
+    Action(
+        "resolve",
+        BodySerializer,
+        True,
+        "Resolve and close the case.",
+        _with_body(services.case_resolve),
+    ),
+    Action(
+        "cancel",
+        BodySerializer,
+        True,
+        "Cancel and close the case.",
+        _with_body(services.case_cancel),
+    ),
+    Action(
+        "redirect",
+        BodySerializer,
+        True,
+        "Close the case as redirected to the right team.",
+        _with_body(services.case_redirect),
+    ),
+    Action(
+        "convert-to-incident",
+        BodySerializer,
+        True,
+        "Convert a Support case to an Incident (C-2).",
+        _with_body(services.case_convert_to_incident),
+    ),
+    Action(
+        "set-priority",
+        SetPrioritySerializer,
+        True,
+        "Change the priority, Critical included (C-5).",
+        lambda *, data, **kw: services.case_change_priority(
+            priority=data["priority"], body=data.get("body") or None, **kw
+        ),
+    ),
+    Action(
+        "assign",
+        AssignSerializer,
+        True,
+        "Assign the case to a care analyst or manager, or unassign it (null).",
+        lambda *, data, **kw: services.case_assign(owner=data["owner"], **kw),
+    ),
+)
+
+
+class CaseActionView(ApiView):
+    """``POST /api/v1/cases/{number}/{action}/``; one subclass per action (see ACTIONS)."""
+
+    case_action: Action
+
+    def post(self, request: Request, number: str) -> Response:
+        case = selectors.case_get_for_user(user=request.user, number=number)
+        if self.case_action.care_only and not policy.is_care(request.user):
+            raise NotAllowed("Only Customer Care can do this.")
+        serializer = self.case_action.serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = self.case_action.run(
+            case=case,
+            actor=request.user,
+            data=serializer.validated_data,
+            channel=Channel.API,
+            now=timezone.now(),
+        )
+        return _detail(request, case)
+
+
+def _fresh(method: Callable[..., Any]) -> Callable[..., Any]:
+    # extend_schema annotates the function it decorates: each action needs its own.
+    def post(self, request: Request, number: str) -> Response:
+        return method(self, request, number)
+
+    return post
+
+
+def _action_view(action: Action) -> type[CaseActionView]:
+    who = "Customer Care only." if action.care_only else "Designated contacts."
+    post = extend_schema(
+        operation_id=f"cases_{action.name.replace('-', '_')}",
+        summary=action.summary,
+        description=f"{action.summary} {who} Answers with the case.",
+        parameters=[CASE_NUMBER],
+        request=action.serializer,
+        responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404, 409)},
+        tags=["case actions"],
+    )(_fresh(CaseActionView.post))
+    name = "Case" + "".join(part.title() for part in action.name.split("-")) + "View"
+    return type(name, (CaseActionView,), {"case_action": action, "post": post})
+
+
+ACTION_VIEWS: dict[str, type[CaseActionView]] = {a.name: _action_view(a) for a in ACTIONS}
+
+
+# --- catalogue and files -------------------------------------------------------------------
+
+
+class ServiceListView(ApiView):
+    @extend_schema(
+        operation_id="services_list",
+        summary="Cloud services",
+        description="The services cases are opened about (T-3), with their intake checklist.",
+        responses={200: CloudServiceSerializer(many=True), **_errors(401)},
+        tags=["catalogue"],
+    )
+    def get(self, request: Request) -> Response:
+        services_ = CloudService.objects.filter(is_active=True).select_related("product_group")
+        return Response(CloudServiceSerializer(services_, many=True).data)
+
+
+class AttachmentDownloadView(ApiView):
+    """A file of an update, for callers who may see it (C-10), always as a download."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="attachments_download",
+        summary="Download an attachment",
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            **_errors(401),
+            404: OpenApiResponse(
+                response=ErrorDetailSerializer, description="No such file, or not visible to you."
+            ),
+        },
+        tags=["files"],
+    )
+    def get(self, request: Request, token: str) -> FileResponse:
+        attachment = selectors.attachment_get_for_user(user=request.user, token=token)
+        response = FileResponse(
+            attachment.file.open("rb"),
+            as_attachment=True,
+            filename=attachment.name,
+            content_type=attachment.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,368 @@
+"""API representations of cases, and the shapes of what clients send.
+
+Serializers check the shape of the input; the rules of the domain (C-2 … C-6, C-8) are the
+services' to check, so the portal and the API refuse the same things with the same words.
+Values on the wire are the model enums' values; an organization is named by its slug, a
+deployment by its id, a service by its slug and a case by its 8-digit number.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import Organization
+from cases import policy
+from cases.links import case_url
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseType,
+    CaseUpdate,
+    Channel,
+    ClosureReason,
+    CloudService,
+    Priority,
+    Stage,
+    Status,
+    SubStatus,
+    SubType,
+)
+
+
+def _or_none(value: str) -> str | None:
+    return value or None
+
+
+class PersonSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    """A case as a list row shows it."""
+
+    number = serializers.CharField(
+        source="display_number", help_text="The case number, 8 digits (C-1)."
+    )
+    url = serializers.SerializerMethodField(help_text="This case in the API.")
+    web_url = serializers.SerializerMethodField(help_text="This case in the portal.")
+    status = serializers.ChoiceField(choices=Status.choices)
+    sub_status = serializers.ChoiceField(choices=SubStatus.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    type = serializers.ChoiceField(choices=CaseType.choices)
+    sub_type = serializers.SerializerMethodField()
+    organization = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    deployment = serializers.PrimaryKeyRelatedField(read_only=True)
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    contact = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField(help_text="The care owner's name.")
+
+    class Meta:
+        model = Case
+        fields = (
+            "number",
+            "url",
+            "web_url",
+            "subject",
+            "status",
+            "sub_status",
+            "priority",
+            "type",
+            "sub_type",
+            "organization",
+            "deployment",
+            "service",
+            "contact",
+            "owner",
+            "opened_at",
+            "modified_at",
+            "closed_at",
+        )
+        read_only_fields = fields
+
+    def get_url(self, case: Case) -> str:
+        path = reverse("api:case-detail", kwargs={"number": case.display_number})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    def get_web_url(self, case: Case) -> str:
+        return case_url(case.number)
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=SubType.choices, allow_null=True),
+    )
+    def get_sub_type(self, case: Case) -> str | None:
+        return _or_none(case.sub_type)
+
+    @extend_schema_field(PersonSerializer)
+    def get_contact(self, case: Case) -> dict[str, str]:
+        return {"name": case.contact.get_full_name(), "email": case.contact.email}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_owner(self, case: Case) -> str | None:
+        return case.owner.get_full_name() if case.owner_id else None
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    """A case with every field of C-4 and the actions the caller may take now."""
+
+    implementation_stage = serializers.SerializerMethodField()
+    closure_reason = serializers.SerializerMethodField()
+    actions = serializers.SerializerMethodField(
+        help_text="Wire names of the actions the caller may take right now; "
+        "post-update is POST …/updates/, the others are POST …/{action}/."
+    )
+
+    class Meta(CaseListSerializer.Meta):
+        fields = (
+            *CaseListSerializer.Meta.fields,
+            "implementation_stage",
+            "description",
+            "business_impact",
+            "affected_count",
+            "external_reference",
+            "closure_reason",
+            "actions",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ChoiceField(choices=Stage.choices, allow_null=True))
+    def get_implementation_stage(self, case: Case) -> str | None:
+        return _or_none(case.implementation_stage)
+
+    @extend_schema_field(serializers.ChoiceField(choices=ClosureReason.choices, allow_null=True))
+    def get_closure_reason(self, case: Case) -> str | None:
+        return _or_none(case.closure_reason)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_actions(self, case: Case) -> list[str]:
+        return policy.available_actions(self.context["request"].user, case, self.context["now"])
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Download address (access-checked).")
+
+    class Meta:
+        model = Attachment
+        fields = ("name", "size", "content_type", "url")
+        read_only_fields = fields
+
+    def get_url(self, attachment: Attachment) -> str:
+        path = reverse("api:attachment-download", kwargs={"token": attachment.token})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class CaseUpdateSerializer(serializers.ModelSerializer):
+    """An entry of the feed. Customers are never given internal notes (C-9)."""
+
+    internal = serializers.BooleanField(source="is_internal")
+    author = serializers.SerializerMethodField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    requested_priority = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True)
+
+    class Meta:
+        model = CaseUpdate
+        fields = (
+            "id",
+            "body",
+            "internal",
+            "by_care",
+            "author",
+            "channel",
+            "requested_priority",
+            "created_at",
+            "attachments",
+        )
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_author(self, update: CaseUpdate) -> str | None:
+        return update.author.get_full_name() if update.author_id else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=Priority.choices, allow_null=True))
+    def get_requested_priority(self, update: CaseUpdate) -> str | None:
+        return _or_none(update.requested_priority)
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    """An entry of the case history (C-16): who, when, from which channel, before/after."""
+
+    kind = serializers.ChoiceField(choices=CaseEvent.Kind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    actor = serializers.SerializerMethodField(help_text="Who made the change; null: the system.")
+    before = serializers.DictField()
+    after = serializers.DictField()
+
+    class Meta:
+        model = CaseEvent
+        fields = ("id", "kind", "channel", "actor", "before", "after", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: CaseEvent) -> str | None:
+        return event.actor.get_full_name() if event.actor_id else None
+
+
+class CloudServiceSerializer(serializers.ModelSerializer):
+    product_group = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = CloudService
+        fields = ("slug", "name", "product_group", "checklist")
+        read_only_fields = fields
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    """Opening a case (C-2 … C-5). JSON, or multipart with ``attachments`` files."""
+
+    organization = serializers.SlugField(
+        required=False,
+        help_text="The organization's slug; may be left out by someone who can open cases "
+        "in one organization only.",
+    )
+    deployment = serializers.IntegerField(help_text="The deployment's id (T-2).")
+    service = serializers.SlugField(
+        required=False, allow_null=True, allow_blank=True, help_text="Not for Admin cases."
+    )
+    type = serializers.ChoiceField(choices=CaseType.choices)
+    sub_type = serializers.ChoiceField(
+        choices=SubType.choices, required=False, allow_null=True, allow_blank=True
+    )
+    implementation_stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Support cases only.",
+    )
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(trim_whitespace=False)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, help_text="high, medium or low; only care sets critical (C-5)."
+    )
+    business_impact = serializers.CharField()
+    affected_count = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Problem cases only."
+    )
+    external_reference = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="Multipart only."
+    )
+
+    def validate_organization(self, slug: str) -> Organization:
+        organization = self.context["organizations"].get(slug)
+        if organization is None:
+            raise serializers.ValidationError("Choose one of your organizations.")
+        return organization
+
+    def validate(self, attrs: dict) -> dict:
+        if "organization" not in attrs:
+            candidates = self.context["case_organizations"]
+            if len(candidates) != 1:
+                raise serializers.ValidationError(
+                    {"organization": ["Say which organization the case is for (its slug)."]}
+                )
+            attrs["organization"] = candidates[0]
+        return attrs
+
+
+class UpdateCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(trim_whitespace=False)
+    internal = serializers.BooleanField(
+        default=False, help_text="An internal note (Customer Care only; never shown to customers)."
+    )
+    requested_priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Ask for a priority change (customers; C-6).",
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text="Multipart only."
+    )
+
+
+class BodySerializer(serializers.Serializer):
+    body = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Posted as the public update that goes with the change.",
+    )
+
+
+class RequiredBodySerializer(serializers.Serializer):
+    body = serializers.CharField(
+        trim_whitespace=False, help_text="Posted as the public update that goes with the change."
+    )
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        trim_whitespace=False,
+        help_text="Why the case is reopened; posted as a public update (C-12).",
+    )
+
+
+class RestoreServiceSerializer(BodySerializer):
+    pending = serializers.ChoiceField(
+        choices=[("permanent_solution", "Permanent solution"), ("rca", "RCA")],
+        default="permanent_solution",
+        help_text="What is still to come once service is restored (C-8).",
+    )
+
+
+class SetPrioritySerializer(BodySerializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "format": "email"}],
+        "nullable": True,
+        "description": "A care analyst's or manager's user id or email; null unassigns.",
+    }
+)
+class OwnerField(serializers.Field):
+    """A staff user by id or email; null unassigns."""
+
+    default_error_messages = {
+        "invalid": "Give the owner's user id or email address, or null.",
+        "unknown": "No care analyst or manager has this id or email address.",
+    }
+
+    def to_internal_value(self, data):
+        from accounts.models import User
+
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        text = str(data).strip()
+        if text.isdigit():
+            owner = User.objects.filter(pk=int(text), is_staff=True, is_active=True).first()
+        elif "@" in text and len(text) <= 254:
+            owner = User.objects.filter(email__iexact=text, is_staff=True, is_active=True).first()
+        else:
+            self.fail("invalid")
+        if owner is None or not policy.is_care(owner):
+            self.fail("unknown")
+        return owner
+
+    def to_representation(self, value):
+        return value.pk if value else None
+
+
+class AssignSerializer(serializers.Serializer):
+    owner = OwnerField(allow_null=True)

@@ -1,0 +1,782 @@
+"""The customer portal's case pages (C-4 … C-16, T-4 … T-7).
+
+Thin edges: reads start from ``cases.selectors`` (visibility), writes go through
+``cases.services``, and the services' domain errors become what a person sees: field
+errors next to the fields (InvalidInput), a message (Conflict), the "not allowed" page
+(NotAllowed) or "not found" (NotFound: another tenant's case looks exactly like a missing
+one, T-6). Times are shown in the user's time zone, else the organization's (B-5).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import AccessLevel, BusinessCalendar, Deployment, Organization, User
+from accounts.selectors import access_levels
+from cases import policy
+from cases.attachments import validate_uploads
+from cases.emails import NEXT_STEP
+from cases.export import LIST_COLUMNS, cases_xlsx_response
+from cases.filters import CaseFilterSet
+from cases.forms import CaseCommentForm, CaseOpenForm, CaseReopenForm, CaseUpdateForm
+from cases.models import (
+    CUSTOMER_TYPES,
+    Case,
+    CaseEvent,
+    CaseType,
+    Channel,
+    CloudService,
+    Priority,
+    Stage,
+    Status,
+    SubStatus,
+    SubType,
+)
+from cases.search import parse_case_number
+from cases.selectors import (
+    CASE_LEVELS,
+    attachment_get_for_user,
+    case_feed,
+    case_get_for_user,
+    case_history,
+    case_list_for_user,
+    my_open_cases,
+)
+from cases.services import (
+    case_close,
+    case_confirm_solution,
+    case_open,
+    case_post_update,
+    case_reopen,
+    validate_case_input,
+)
+from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+PAGE_SIZE = 25  # All Cases
+MY_PAGE_SIZE = 5  # My Cases: "5 at a time with Show more" (C-13)
+MAX_PAGE = 10_000
+UTC = zoneinfo.ZoneInfo("UTC")
+
+
+# --- who sees what -----------------------------------------------------------------------
+
+
+def portal_access(user: User) -> dict[str, bool]:
+    """What the portal offers this user (T-4, T-5): ``view`` All Cases and search, ``mine``
+    My Cases, ``open`` a new case; ``care`` for Customer Care analysts and managers."""
+    if not (user is not None and user.is_authenticated and user.is_active):
+        return {"view": False, "mine": False, "open": False, "care": False}
+    if user.is_staff:
+        care = policy.is_care(user)
+        return {"view": care, "mine": False, "open": False, "care": care}
+    levels = set(access_levels(user).values())
+    sees_cases = bool(levels & set(CASE_LEVELS))
+    return {
+        "view": sees_cases,
+        "mine": sees_cases,
+        "open": AccessLevel.DESIGNATED_CONTACT in levels,
+        "care": False,
+    }
+
+
+def _require_case_pages(request: HttpRequest) -> None:
+    """BASIC users and staff outside care have no case pages (T-4)."""
+    if not portal_access(request.user)["view"]:
+        raise PermissionDenied("Your access level does not include cases.")
+
+
+def _case_or_404(request: HttpRequest, number: int) -> Case:
+    try:
+        return case_get_for_user(user=request.user, number=number)
+    except NotFound as exc:
+        raise Http404("No such case.") from exc
+
+
+# --- time zones (B-5) --------------------------------------------------------------------
+
+
+def display_zone(user: User, organization_id: int | None = None) -> zoneinfo.ZoneInfo:
+    """The user's time zone (profile); else the organization's calendar zone: the given
+    organization's, or for lists the first of the user's organizations that has a calendar;
+    else UTC."""
+    name = getattr(user, "time_zone", "") or ""
+    if not name and user.is_authenticated:
+        calendars = BusinessCalendar.objects.all()
+        if organization_id is not None:
+            calendars = calendars.filter(organization_id=organization_id)
+        elif user.is_staff:
+            calendars = calendars.none()
+        else:
+            calendars = calendars.filter(organization_id__in=list(access_levels(user))).order_by(
+                "organization__name"
+            )
+        name = calendars.values_list("time_zone", flat=True).first() or ""
+    try:
+        return zoneinfo.ZoneInfo(name) if name else UTC
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    zone: zoneinfo.ZoneInfo,
+    status: int = 200,
+) -> HttpResponse:
+    with timezone.override(zone):
+        response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+# --- list helpers ------------------------------------------------------------------------
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        return 1
+    return min(max(page, 1), MAX_PAGE)
+
+
+def _slice(queryset: QuerySet, *, offset: int, limit: int) -> tuple[list, bool]:
+    """``limit`` rows and whether more follow: one query with one extra row, instead of a
+    COUNT that is slow on a large organization."""
+    rows = list(queryset[offset : offset + limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    sort: str = ""  # the ``ordering`` value of the column ("" when not sortable)
+    newest_first: bool = False  # the first click sorts descending
+
+
+COLUMNS = {
+    column.key: column
+    for column in (
+        Column("number", "Case", "number", newest_first=True),
+        Column("subject", "Subject", "subject"),
+        Column("status", "Status", "status"),
+        Column("sub_status", "Sub-status"),
+        Column("priority", "Priority", "priority"),
+        Column("type", "Type"),
+        Column("deployment", "Account/Depl"),
+        Column("service", "Cloud service"),
+        Column("contact", "Contact"),
+        Column("opened_at", "Opened", "opened_at", newest_first=True),
+        Column("modified_at", "Last updated", "modified_at", newest_first=True),
+    )
+}
+
+
+def _headers(ordering: str) -> list[dict]:
+    """Column headers with their sort link and state (for aria-sort)."""
+    headers = []
+    for key in LIST_COLUMNS:
+        column = COLUMNS[key]
+        state, next_value = "", ""
+        if column.sort:
+            if ordering == column.sort:
+                state, next_value = "ascending", f"-{column.sort}"
+            elif ordering == f"-{column.sort}":
+                state, next_value = "descending", column.sort
+            else:
+                next_value = f"-{column.sort}" if column.newest_first else column.sort
+        headers.append({"column": column, "state": state, "next": next_value})
+    return headers
+
+
+def _filtered_cases(request: HttpRequest) -> tuple[CaseFilterSet, QuerySet | None]:
+    """All Cases with the request's filters and sort (C-13); None when a filter is wrong."""
+    filterset = CaseFilterSet(
+        request.GET, queryset=case_list_for_user(user=request.user), request=request
+    )
+    if not filterset.is_valid():
+        return filterset, None
+    queryset = filterset.qs
+    order = [str(o) for o in queryset.query.order_by]
+    if order and not any(o.lstrip("-") == "number" for o in order):
+        # A sort on a column with equal values still pages through the rows in a fixed order.
+        queryset = queryset.order_by(*order, "-number")
+    return filterset, queryset
+
+
+def _filter_options(request: HttpRequest) -> dict:
+    """Choices of the All Cases filters: only the user's own organizations' deployments and
+    contacts. Care see every organization, so theirs narrow to the organizations typed in
+    the organization filter instead of listing every tenant's."""
+    user = request.user
+    care = policy.is_care(user)
+    if care:
+        slugs = [s for s in request.GET.getlist("organization") if s][:20]
+        organizations = list(Organization.objects.filter(slug__in=slugs).order_by("name"))
+    else:
+        levels = access_levels(user)
+        organizations = list(
+            Organization.objects.filter(
+                pk__in=[pk for pk, level in levels.items() if level in CASE_LEVELS]
+            ).order_by("name")
+        )
+    org_ids = [o.pk for o in organizations]
+    deployments = list(
+        Deployment.objects.filter(organization_id__in=org_ids)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+    )
+    contacts = list(
+        User.objects.filter(
+            memberships__organization_id__in=org_ids,
+            memberships__access_level=AccessLevel.DESIGNATED_CONTACT,
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        .only("id", "display_name", "email")
+    )
+    return {
+        "care": care,
+        "organizations": organizations,
+        "deployments": deployments,
+        "several_organizations": len(organizations) > 1,
+        "contacts": contacts,
+        "services": list(CloudService.objects.filter(is_active=True).only("slug", "name")),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "types": CaseType.choices,
+    }
+
+
+FILTER_LABELS = {
+    "q": "Case number or keywords",
+    "mine": "Only my cases",
+    "status": "Status",
+    "sub_status": "Sub-status",
+    "priority": "Priority",
+    "type": "Type",
+    "organization": "Organization",
+    "deployment": "Account/Depl",
+    "service": "Cloud service",
+    "contact": "Contact",
+    "opened_after": "Opened on or after",
+    "opened_before": "Opened on or before",
+    "ordering": "Sort",
+}
+
+
+def _selected(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key) for key in request.GET}
+
+
+# --- My Cases and All Cases (C-13) -------------------------------------------------------
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return redirect("cases:all")
+
+
+@login_required
+@require_GET
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """My non-closed cases, last updated first, 5 at a time. "Show more" appends the next 5
+    with htmx; without JavaScript ``?page=n`` shows the first n × 5."""
+    _require_case_pages(request)
+    page = _page_number(request)
+    queryset = my_open_cases(user=request.user)
+    zone = display_zone(request.user)
+    if request.htmx and page > 1:
+        rows, has_more = _slice(queryset, offset=(page - 1) * MY_PAGE_SIZE, limit=MY_PAGE_SIZE)
+        template = "cases/_my_cases_rows.html"
+    else:
+        rows, has_more = _slice(queryset, offset=0, limit=page * MY_PAGE_SIZE)
+        template = "cases/my_cases.html"
+    context = {
+        "cases": rows,
+        "has_more": has_more,
+        "next_page": page + 1,
+        # Appended rows take the focus from the "Show more" link they replace.
+        "appended": template == "cases/_my_cases_rows.html",
+        "headers": _headers(""),
+        "access": portal_access(request.user),
+    }
+    return _render(request, template, context, zone=zone)
+
+
+@login_required
+@require_GET
+def all_cases(request: HttpRequest) -> HttpResponse:
+    """Every case the user may see, filtered, sorted and paged; wrong filter values are
+    explained next to the filters and show no rows."""
+    _require_case_pages(request)
+    filterset, queryset = _filtered_cases(request)
+    return _all_cases_page(request, filterset, queryset)
+
+
+def _all_cases_page(
+    request: HttpRequest, filterset: CaseFilterSet, queryset: QuerySet | None, status: int = 200
+) -> HttpResponse:
+    page = _page_number(request)
+    rows, has_next = [], False
+    if queryset is not None:
+        rows, has_next = _slice(queryset, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    ordering = request.GET.get("ordering", "")
+    errors = filterset.form.errors if queryset is None else {}
+    context = {
+        "cases": rows,
+        "page": page,
+        "has_next": has_next,
+        "has_previous": page > 1,
+        "filter_errors": errors,
+        "filter_error_list": [(FILTER_LABELS.get(k, k), v) for k, v in errors.items()],
+        "headers": _headers(ordering),
+        "ordering": ordering,
+        "selected": _selected(request),
+        "q": request.GET.get("q", ""),
+        "filtered": any(k not in ("page", "ordering") for k in request.GET),
+        "access": portal_access(request.user),
+        **_filter_options(request),
+    }
+    return _render(
+        request, "cases/all_cases.html", context, zone=display_zone(request.user), status=status
+    )
+
+
+def _export_name(request: HttpRequest, stem: str) -> str:
+    today = timezone.localdate(timezone.now(), display_zone(request.user))
+    return f"{stem}-{today:%Y-%m-%d}.xlsx"
+
+
+@login_required
+@require_GET
+def my_cases_export(request: HttpRequest) -> HttpResponse:
+    """My Cases as .xlsx: every row of the list (all pages), its columns, its order."""
+    _require_case_pages(request)
+    return cases_xlsx_response(
+        queryset=my_open_cases(user=request.user),
+        columns=LIST_COLUMNS,
+        filename=_export_name(request, "my-cases"),
+    )
+
+
+@login_required
+@require_GET
+def all_cases_export(request: HttpRequest) -> HttpResponse:
+    """All Cases as .xlsx with the same filters and sort as the list (C-13)."""
+    _require_case_pages(request)
+    filterset, queryset = _filtered_cases(request)
+    if queryset is None:
+        return _all_cases_page(request, filterset, None, status=400)
+    return cases_xlsx_response(
+        queryset=queryset, columns=LIST_COLUMNS, filename=_export_name(request, "cases")
+    )
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The search box (C-14): a case number opens that case if the user may see it;
+    keywords list the matching visible cases in All Cases."""
+    _require_case_pages(request)
+    query = " ".join((request.GET.get("q") or "").split())[:200]
+    if not query:
+        return redirect("cases:all")
+    number = parse_case_number(query)
+    if number is not None:
+        try:
+            case = case_get_for_user(user=request.user, number=number)
+        except NotFound:
+            # The same answer for a missing case and another organization's (T-6).
+            messages.error(request, f"There is no case {number:08d} that you can see.")
+        else:
+            return redirect("cases:detail", case.number)
+    return redirect(f"{reverse('cases:all')}?{urlencode({'q': query})}")
+
+
+# --- Open a case (C-4, C-5, C-15) --------------------------------------------------------
+
+
+def _dc_organizations(user: User) -> list[Organization]:
+    """Where the user may open cases: organizations where they are a designated contact,
+    including a reseller partner's end users (T-8)."""
+    if user.is_staff:
+        return []
+    ids = [
+        pk for pk, level in access_levels(user).items() if level == AccessLevel.DESIGNATED_CONTACT
+    ]
+    return list(Organization.objects.filter(pk__in=ids, is_active=True).order_by("name"))
+
+
+def _normalised(text: str | None) -> str:
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _refreshed(
+    values, organizations: list[Organization], services: dict[str, CloudService], *, fresh: bool
+) -> dict[str, str]:
+    """The form's values after the person changed a choice: the organization falls back to
+    the first, sub-type, stage, service and affected count follow the type, and the
+    description becomes the chosen service's checklist unless the person has written their
+    own text. A fresh form starts as a Support case in Production."""
+    initial = {name: str(values.get(name, "")) for name in CaseOpenForm.base_fields}
+    del initial["attachments"]
+    slugs = [o.slug for o in organizations]
+    if initial["organization"] not in slugs:
+        initial["organization"] = slugs[0]
+    if fresh and not initial["type"]:
+        initial["type"] = CaseType.SUPPORT
+        initial["implementation_stage"] = initial["implementation_stage"] or Stage.PRODUCTION
+    case_type = initial["type"]
+    if case_type in CUSTOMER_TYPES:
+        if initial["sub_type"] not in CUSTOMER_TYPES[case_type]:
+            initial["sub_type"] = ""
+        if case_type != CaseType.SUPPORT:
+            initial["implementation_stage"] = ""
+        if case_type == CaseType.ADMIN:
+            initial["service"] = ""
+    if initial["sub_type"] not in ("", SubType.PROBLEM):
+        initial["affected_count"] = ""
+    current = _normalised(initial["description"])
+    filled_with = services.get(initial["checklist_of"])
+    untouched = not current or (
+        filled_with is not None and current == _normalised(filled_with.checklist)
+    )
+    if untouched:
+        chosen = services.get(initial["service"])
+        initial["description"] = chosen.checklist if chosen else ""
+        initial["checklist_of"] = chosen.slug if chosen else ""
+    return initial
+
+
+def _new_case_form(request: HttpRequest, organizations: list[Organization], *, bound: bool):
+    services = {s.slug: s for s in CloudService.objects.filter(is_active=True).order_by("name")}
+    if bound:
+        slug = request.POST.get("organization", "")
+        kwargs = {"data": request.POST, "files": request.FILES}
+    else:
+        fresh = request.method == "GET"
+        values = request.GET if fresh else request.POST
+        initial = _refreshed(values, organizations, services, fresh=fresh)
+        slug = initial["organization"]
+        kwargs = {"initial": initial}
+    organization = next((o for o in organizations if o.slug == slug), organizations[0])
+    deployments = list(
+        Deployment.objects.filter(organization=organization, is_active=True).order_by("name")
+    )
+    if not bound and not kwargs["initial"].get("deployment") and len(deployments) == 1:
+        kwargs["initial"]["deployment"] = str(deployments[0].pk)
+    return CaseOpenForm(
+        organizations=organizations,
+        deployments=deployments,
+        services=list(services.values()),
+        refresh_url=reverse("cases:new"),
+        **kwargs,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_new(request: HttpRequest) -> HttpResponse:
+    """Open a case. A POST with ``action=refresh`` (htmx when a choice changes, or the
+    button shown without JavaScript) re-renders the form for the new choices and saves
+    nothing; ``?service=<slug>`` starts with that service's checklist."""
+    organizations = _dc_organizations(request.user)
+    if not organizations:
+        raise PermissionDenied("Only designated contacts can open cases.")
+    submitted = request.method == "POST" and request.POST.get("action") != "refresh"
+    form = _new_case_form(request, organizations, bound=submitted)
+    if submitted:
+        case = _open_case(request, form)
+        if case is not None:
+            messages.success(
+                request,
+                f"Case {case.display_number} is open. Customer Care will review it; you get "
+                "an email for every update.",
+            )
+            return redirect("cases:detail", case.number)
+    context = {"form": form, "several_organizations": len(organizations) > 1}
+    return _render(request, "cases/new.html", context, zone=display_zone(request.user))
+
+
+def _open_case(request: HttpRequest, form: CaseOpenForm) -> Case | None:
+    """Opens the case, or puts every reason why not next to the fields."""
+    valid = form.is_valid()
+    data = form.case_input() if "organization" in form.cleaned_data else None
+    uploads = form.cleaned_data.get("attachments") or []
+    if data is None:
+        return None
+    try:
+        if not valid:
+            # Still say everything else that is wrong, not one field at a time.
+            validate_case_input(data)
+            validate_uploads(uploads)
+            return None
+        return case_open(
+            actor=request.user,
+            data=data,
+            channel=Channel.PORTAL,
+            now=timezone.now(),
+            uploads=uploads,
+        )
+    except InvalidInput as exc:
+        form.add_service_errors(exc.errors, skip_known=True)
+        if not exc.errors:
+            form.add_error(None, exc.message)
+        if "attachments" not in exc.errors and uploads:
+            try:
+                validate_uploads(uploads)
+            except InvalidInput as upload_error:
+                form.add_service_errors(upload_error.errors)
+    except (NotAllowed, NotFound) as exc:
+        form.add_error("organization", exc.message)
+    if uploads:
+        form.add_error(
+            "attachments", "Choose the files again: a browser cannot keep them after an error."
+        )
+    return None
+
+
+# --- the case page -----------------------------------------------------------------------
+
+
+def _label(choices, value) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return str(value or "—")
+
+
+def describe_event(event: CaseEvent) -> str:
+    """One line of history in words (C-16)."""
+    before, after = event.before or {}, event.after or {}
+    kind = event.kind
+    if kind == CaseEvent.Kind.OPENED:
+        parts = [_label(CaseType, after.get("type"))]
+        if after.get("sub_type"):
+            parts.append(_label(SubType, after["sub_type"]))
+        priority = _label(Priority, after.get("priority"))
+        return f"Opened as {' / '.join(parts)}, priority {priority}"
+    if kind == CaseEvent.Kind.TRANSITION and "sub_status" in after:
+        return (
+            f"Status: {_label(SubStatus, before.get('sub_status'))} → "
+            f"{_label(SubStatus, after['sub_status'])}"
+        )
+    if kind == CaseEvent.Kind.PRIORITY and "priority" in after:
+        return (
+            f"Priority: {_label(Priority, before.get('priority'))} → "
+            f"{_label(Priority, after['priority'])}"
+        )
+    if kind == CaseEvent.Kind.PRIORITY_REQUEST and "requested_priority" in after:
+        return f"Asked for priority {_label(Priority, after['requested_priority'])}"
+    if kind == CaseEvent.Kind.TYPE and "type" in after:
+        return f"Type: {_label(CaseType, before.get('type'))} → {_label(CaseType, after['type'])}"
+    return event.get_kind_display()
+
+
+def _care_workspace_url(case: Case) -> str:
+    try:
+        return reverse("admin:cases_case_change", args=[case.pk])
+    except NoReverseMatch:
+        return reverse("admin:index")
+
+
+def _render_case(
+    request: HttpRequest,
+    case: Case,
+    *,
+    now: datetime,
+    forms: dict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    care = policy.is_care(user)
+    feed = list(case_feed(user=user, case=case))
+    history = [(event, describe_event(event)) for event in case_history(user=user, case=case)]
+    actions = [] if care else policy.available_actions(user, case, now)
+    forms = forms or {}
+    is_dc = not care and policy.is_designated_contact(user, case)
+    context = {
+        "case": case,
+        "feed": feed,
+        "files": [a for update in feed for a in update.attachments.all()],
+        "history": history,
+        "actions": actions,
+        "care": care,
+        "is_dc": is_dc,
+        "next_step": NEXT_STEP.get(case.sub_status, ""),
+        "reopen_deadline": policy.reopen_deadline(case),
+        "reopen_expired": case.is_closed and is_dc and "reopen" not in actions,
+        "workspace_url": _care_workspace_url(case) if care else "",
+        "update_form": forms.get("update") or CaseUpdateForm(case=case, prefix="update"),
+        "confirm_form": forms.get("confirm") or CaseCommentForm(prefix="confirm"),
+        "close_form": forms.get("close") or CaseCommentForm(prefix="close"),
+        "reopen_form": forms.get("reopen") or CaseReopenForm(prefix="reopen"),
+        "access": portal_access(user),
+        "priority_low": case.priority == Priority.LOW,
+    }
+    zone = display_zone(user, case.organization_id)
+    return _render(request, "cases/detail.html", context, zone=zone, status=status)
+
+
+@login_required
+@require_GET
+def case_detail(request: HttpRequest, number: int) -> HttpResponse:
+    """The case page: header, public feed newest first, files, history, and the actions the
+    user may take now (C-8 … C-12). READ_ONLY users see everything and no actions."""
+    case = _case_or_404(request, number)
+    return _render_case(request, case, now=timezone.now())
+
+
+def _act(request: HttpRequest, case: Case, *, form, run, done: str) -> HttpResponse:
+    """Run a customer action on the case. Bad input re-renders the page with the errors
+    next to the fields; a refused state change is a message; nothing changes either way."""
+    now = timezone.now()
+    if form.is_valid():
+        try:
+            run(case, form.cleaned_data, now)
+        except InvalidInput as exc:
+            form.add_service_errors(exc.errors)
+            if not exc.errors:
+                form.add_error(None, exc.message)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404("No such case.") from exc
+        except Conflict as exc:
+            messages.error(request, exc.message)
+            return redirect("cases:detail", case.number)
+        else:
+            messages.success(request, done)
+            return redirect("cases:detail", case.number)
+    return _render_case(request, case, now=now, forms={form.prefix: form})
+
+
+@login_required
+@require_POST
+def case_update(request: HttpRequest, number: int) -> HttpResponse:
+    """Post a public update with files and, on a Low case, a request for Medium (C-6)."""
+    case = _case_or_404(request, number)
+    form = CaseUpdateForm(request.POST, request.FILES, case=case, prefix="update")
+    requested = form.data.get("update-requested_priority") or ""
+
+    def run(case: Case, data: dict, now: datetime) -> None:
+        case_post_update(
+            case=case,
+            actor=request.user,
+            body=data["body"],
+            requested_priority=data.get("requested_priority") or "",
+            uploads=data["attachments"],
+            channel=Channel.PORTAL,
+            now=now,
+        )
+
+    done = "Your update is posted."
+    if requested:
+        done = "Your update is posted with your priority request; Customer Care decides."
+    return _act(request, case, form=form, run=run, done=done)
+
+
+@login_required
+@require_POST
+def case_confirm(request: HttpRequest, number: int) -> HttpResponse:
+    """Confirm the proposed solution (C-8)."""
+    case = _case_or_404(request, number)
+    form = CaseCommentForm(request.POST, prefix="confirm")
+
+    def run(case: Case, data: dict, now: datetime) -> None:
+        case_confirm_solution(
+            case=case, actor=request.user, body=data["body"], channel=Channel.PORTAL, now=now
+        )
+
+    return _act(request, case, form=form, run=run, done="Thank you: the solution is confirmed.")
+
+
+@login_required
+@require_POST
+def case_close_view(request: HttpRequest, number: int) -> HttpResponse:
+    """Close Case (C-11)."""
+    case = _case_or_404(request, number)
+    form = CaseCommentForm(request.POST, prefix="close")
+
+    def run(case: Case, data: dict, now: datetime) -> None:
+        case_close(
+            case=case, actor=request.user, body=data["body"], channel=Channel.PORTAL, now=now
+        )
+
+    return _act(
+        request,
+        case,
+        form=form,
+        run=run,
+        done="The case is closed. You can reopen it within 30 days.",
+    )
+
+
+@login_required
+@require_POST
+def case_reopen_view(request: HttpRequest, number: int) -> HttpResponse:
+    """Reopen within 30 days of closure, with the reason as a public update (C-12)."""
+    case = _case_or_404(request, number)
+    form = CaseReopenForm(request.POST, prefix="reopen")
+
+    def run(case: Case, data: dict, now: datetime) -> None:
+        case_reopen(
+            case=case, actor=request.user, reason=data["reason"], channel=Channel.PORTAL, now=now
+        )
+
+    return _act(
+        request,
+        case,
+        form=form,
+        run=run,
+        done="The case is reopened. Customer Care will review your information.",
+    )
+
+
+# --- attachments (C-10) ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, token: str) -> HttpResponse:
+    """A file of a case the user may see, always as a download with the stored type and
+    the sanitised name; any other token (another tenant's, an internal note's for a
+    customer) is not found."""
+    try:
+        attachment = attachment_get_for_user(user=request.user, token=token)
+    except NotFound as exc:
+        raise Http404("No such file.") from exc
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404("No such file.") from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Even if a browser renders it, the file runs in an origin of its own with no scripts.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,334 @@
+"""Case emails (N-1, N-2, N-5): one outbox row per decided email, written in the service's
+transaction and sent after commit, with the reference token that ties replies to the case.
+Internal notes never produce email."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import message_from_string
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from cases import emails, services
+from cases.links import case_url
+from cases.models import Case, CaseEvent, Channel
+from portal.models import OutboxEmail
+from portal.outbox import message_id_for, outbox_send
+from portal.tenancy import scopes_disabled
+from tests.cases import NOW, acting_as, make_case, reload
+from tests.factories import open_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _locmem(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SITE_URL = "https://care.example"
+    mail.outbox = []
+
+
+@pytest.fixture
+def worker():
+    """The broker and a worker in one: the doorbell sends the row at once. Returns the
+    mock, whose calls are the rung doorbells."""
+
+    def deliver(args, **kwargs):
+        outbox_send(email_id=args[0], now=NOW)
+
+    with mock.patch("portal.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring:
+        yield ring
+
+
+def rows(case: Case | None = None) -> list[OutboxEmail]:
+    with scopes_disabled():
+        queryset = OutboxEmail.unscoped.order_by("created_at", "id")
+        return list(queryset.filter(case_id=case.pk) if case else queryset)
+
+
+def header_lines(message, name: str) -> list[str]:
+    """Each occurrence of the header in the message as sent, unfolded, as "Name: value"."""
+    parsed = message_from_string(message.message().as_string())
+    values = parsed.get_all(name) or []
+    return [f"{name}: {' '.join(str(v).split())}" for v in values]
+
+
+def assert_case_email(row: OutboxEmail, case: Case) -> None:
+    """N-2: reference token in the subject and the thread headers, a link to the case."""
+    token = emails.reference_token(case)
+    assert row.subject.startswith(f"[Case {case.display_number}] ")
+    assert f"[{token}]" in row.subject
+    assert token[4:] in row.headers["References"]
+    assert row.headers["In-Reply-To"] == row.headers["References"] == emails.thread_id(case)
+    assert row.message_id.startswith(f"<case-{case.display_number}.{token[4:]}.")
+    assert case_url(case.number) in row.body_text
+    assert case_url(case.number) in row.body_html
+    assert row.to == [case.contact.email]
+
+
+def test_opening_acknowledges_by_email(org_a, dc_a, worker, django_capture_on_commit_callbacks):
+    # DOMAIN N-1, N-2, N-5
+    with django_capture_on_commit_callbacks(execute=True):
+        case = open_case(dc_a, org_a, subject="Calls drop", now=NOW)
+
+    (row,) = rows(case)
+    assert_case_email(row, case)
+    assert "We received your case" in row.body_text
+    assert row.state == OutboxEmail.State.SENT
+    (sent,) = mail.outbox
+    assert sent.to == [dc_a.email]
+    assert sent.extra_headers["Message-ID"] == row.message_id
+    assert header_lines(sent, "Message-ID") == [f"Message-ID: {row.message_id}"]
+    assert header_lines(sent, "References") == [f"References: {emails.thread_id(case)}"]
+    (html, mimetype) = sent.alternatives[0]
+    assert mimetype == "text/html" and case_url(case.number) in html
+
+
+def test_care_public_update_is_emailed(org_a, dc_a, analyst):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, "investigation")
+
+    with scopes_disabled():
+        services.case_post_update(
+            case=case, actor=analyst, body="Please restart the agent.", now=NOW
+        )
+
+    (row,) = rows(case)
+    assert_case_email(row, case)
+    assert "Please restart the agent." in row.body_text
+    assert "Customer Care posted an update" in row.body_text
+
+
+def test_care_first_response_is_one_email(org_a, dc_a, analyst):
+    # DOMAIN N-1: the update that takes a New case is one email, not two
+    case = make_case(org_a, dc_a, "new")
+
+    with scopes_disabled():
+        services.case_post_update(case=case, actor=analyst, body="Looking at it.", now=NOW)
+
+    assert len(rows(case)) == 1
+
+
+def test_status_change_is_emailed_with_what_to_do(org_a, dc_a, analyst):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, "investigation")
+
+    with scopes_disabled():
+        services.case_request_info(
+            case=case, actor=analyst, body="Send the HAR file.", channel=Channel.ADMIN, now=NOW
+        )
+
+    (row,) = rows(case)
+    assert_case_email(row, case)
+    assert "Info Required from Customer" in row.body_text
+    assert "Send the HAR file." in row.body_text
+    assert emails.NEXT_STEP["info_required"] in row.body_text
+
+
+def test_internal_note_never_produces_email(
+    org_a, dc_a, analyst, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN C-9, N-1
+    case = make_case(org_a, dc_a, "investigation")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, scopes_disabled():
+        services.case_post_update(
+            case=case, actor=analyst, body="Contract expired.", internal=True, now=NOW
+        )
+
+    assert rows() == []
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_internal_note_text_is_in_no_later_email(org_a, dc_a, analyst):
+    # DOMAIN C-9, N-1
+    case = make_case(org_a, dc_a, "investigation")
+
+    with scopes_disabled():
+        services.case_post_update(
+            case=case, actor=analyst, body="SECRET-NOTE", internal=True, now=NOW
+        )
+        services.case_post_update(
+            case=case, actor=analyst, body="Public answer.", now=NOW + timedelta(minutes=1)
+        )
+        services.case_resolve(
+            case=case, actor=analyst, channel=Channel.ADMIN, now=NOW + timedelta(minutes=2)
+        )
+
+    assert len(rows(case)) == 2
+    for row in rows(case):
+        assert "SECRET-NOTE" not in row.body_text + row.body_html + row.subject
+
+
+def test_customer_update_is_not_emailed_back_to_them(org_a, dc_a):
+    # DOMAIN N-1: mail goes out for care's updates and status changes
+    case = make_case(org_a, dc_a, "investigation")
+
+    with acting_as(dc_a):
+        services.case_post_update(case=case, actor=dc_a, body="More detail.", now=NOW)
+
+    assert rows() == []
+
+
+def test_rolled_back_change_sends_nothing(
+    org_a, dc_a, analyst, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-5
+    case = make_case(org_a, dc_a, "investigation")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        scopes_disabled(),
+        transaction.atomic(),
+    ):
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+        assert len(rows(case)) == 1  # decided inside the transaction ...
+        raise RuntimeError("the request failed after the service")
+
+    assert rows() == []  # ... and gone with it
+    assert callbacks == []
+    worker.assert_not_called()
+    assert mail.outbox == []
+    assert reload(case).sub_status == "investigation"
+
+
+def test_email_is_sent_only_after_commit(
+    org_a, dc_a, analyst, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-5
+    case = make_case(org_a, dc_a, "investigation")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, scopes_disabled():
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+
+    worker.assert_not_called()
+    assert len(callbacks) == 1
+    callbacks[0]()
+    (row,) = rows(case)
+    worker.assert_called_once()
+    assert worker.call_args.kwargs["args"] == [row.pk]
+    assert len(mail.outbox) == 1
+
+
+def test_message_ids_are_deterministic_and_distinct(org_a, dc_a, analyst):
+    # DOMAIN N-2, N-5
+    case = make_case(org_a, dc_a, "investigation")
+
+    with scopes_disabled():
+        services.case_request_info(
+            case=case, actor=analyst, body="Logs?", channel=Channel.ADMIN, now=NOW
+        )
+        services.case_post_update(case=case, actor=analyst, body="Reminder.", now=NOW)
+
+    first, second = rows(case)
+    assert first.message_id != second.message_id
+    with scopes_disabled():
+        event_ids = set(CaseEvent.unscoped.filter(case=case).values_list("pk", flat=True))
+    for row in (first, second):
+        hint = f"case-{case.display_number}.{emails.reference_token(case)[4:]}"
+        assert row.message_id == message_id_for(row.idempotency_key, hint)
+        assert int(row.idempotency_key.rsplit("-", 1)[1]) in event_ids
+
+
+def test_reference_token_is_per_case_and_keyed(org_a, dc_a, settings):
+    # DOMAIN N-2: a token cannot be derived from the case number alone
+    a = make_case(org_a, dc_a)
+    b = make_case(org_a, dc_a)
+    token = emails.reference_token(a)
+
+    assert token.startswith("ref:") and len(token) > 12
+    assert token != emails.reference_token(b)
+    assert token == emails.reference_token(reload(a))
+    settings.SECRET_KEY = "another-secret-key-" * 3
+    assert emails.reference_token(a) != token
+
+
+def test_line_breaks_in_a_subject_never_reach_a_header(
+    org_a, analyst, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-2: a subject written before it was cleaned, or by any other path
+    from tests.factories import UserFactory
+
+    contact = UserFactory(email="contact@org-a.example")
+    case = make_case(org_a, contact, "investigation", subject="Hi\r\nBcc: victim@example.com")
+
+    with django_capture_on_commit_callbacks(execute=True), scopes_disabled():
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+
+    (sent,) = mail.outbox
+    (subject_line,) = header_lines(sent, "Subject")
+    assert "Bcc" in subject_line  # kept as text, on the one Subject line
+    assert header_lines(sent, "Bcc") == []
+    assert sent.recipients() == ["contact@org-a.example"]
+    parsed = message_from_string(sent.message().as_string())
+    assert parsed.get_all("Bcc") is None
+
+
+def test_html_body_escapes_what_people_wrote(org_a, dc_a, analyst):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, "investigation", subject="<b>bold</b>")
+
+    with scopes_disabled():
+        services.case_post_update(
+            case=case, actor=analyst, body="<script>alert(1)</script>", now=NOW
+        )
+
+    (row,) = rows(case)
+    assert "<script>" not in row.body_html and "&lt;script&gt;" in row.body_html
+    assert "<b>bold</b>" not in row.body_html
+    assert "<script>alert(1)</script>" in row.body_text  # plain text stays as written
+
+
+def test_inactive_contact_gets_no_email(org_a, dc_a, analyst):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, "investigation")
+    dc_a.is_active = False
+    dc_a.save(update_fields=["is_active"])
+
+    with scopes_disabled():
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+
+    assert rows() == []
+
+
+def test_priority_change_email_names_both_priorities(org_a, dc_a, manager):
+    # DOMAIN C-5, N-1
+    case = make_case(org_a, dc_a, "investigation", priority="medium")
+
+    with scopes_disabled():
+        services.case_change_priority(
+            case=case, actor=manager, priority="critical", channel=Channel.ADMIN, now=NOW
+        )
+
+    (row,) = rows(case)
+    assert "from Medium to Critical" in row.body_text
+
+
+def test_broker_down_the_service_succeeds_and_the_sweep_sends(
+    org_a, dc_a, analyst, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-5
+    from portal.outbox import outbox_sweep
+
+    case = make_case(org_a, dc_a, "investigation")
+    down = mock.patch(
+        "portal.tasks.send_outbox_email.apply_async", side_effect=ConnectionError("broker down")
+    )
+
+    with down as ring, django_capture_on_commit_callbacks(execute=True), scopes_disabled():
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+
+    ring.assert_called_once()
+    assert reload(case).sub_status == "resolved"
+    (row,) = rows(case)
+    assert row.state == OutboxEmail.State.PENDING and mail.outbox == []
+
+    assert outbox_sweep(now=NOW + timedelta(minutes=1)) == 1
+
+    assert len(mail.outbox) == 1
+    assert rows(case)[0].state == OutboxEmail.State.SENT

@@ -1,0 +1,185 @@
+"""Case search (C-14): a case number, or keywords over subject, description and public
+updates, never internal notes, never another tenant's cases. PostgreSQL uses the GIN-indexed
+search document; SQLite the plain fallback. The behaviour tests run on both."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from cases import services
+from cases.models import Case, Channel
+from cases.search import parse_case_number, search_cases
+from cases.selectors import visible_cases
+from portal.tenancy import scopes_disabled
+from tests.cases import NOW, acting_as
+from tests.factories import open_case
+
+pytestmark = pytest.mark.django_db
+
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the full-text index and its query plans exist only on PostgreSQL",
+)
+
+
+def search(user, query: str) -> list[int]:
+    """Numbers of the cases the user finds, as the search box runs it."""
+    with acting_as(user):
+        return sorted(search_cases(visible_cases(user), query).values_list("number", flat=True))
+
+
+@pytest.fixture
+def routing_case(org_a, dc_a, analyst):
+    """A case opened through the services, with a public reply from care and an internal
+    note, so the search document is built the way production builds it."""
+    case = open_case(
+        dc_a,
+        org_a,
+        subject="Calls drop after blind transfer",
+        description="Agents in Rotterdam lose the caller when transferring to billing.",
+        now=NOW,
+    )
+    with scopes_disabled():
+        services.case_post_update(
+            case=case,
+            actor=analyst,
+            body="The carrier confirmed a faulty trunk near Eindhoven.",
+            channel=Channel.ADMIN,
+            now=NOW + timedelta(minutes=5),
+        )
+        services.case_post_update(
+            case=case,
+            actor=analyst,
+            body="Suspect the Zanzibar firmware; do not tell the customer yet.",
+            internal=True,
+            channel=Channel.ADMIN,
+            now=NOW + timedelta(minutes=6),
+        )
+        services.case_post_update(
+            case=case,
+            actor=dc_a,
+            body="Thanks, our telephony vendor Quixotel will check too.",
+            now=NOW + timedelta(minutes=7),
+        )
+    return case
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["blind transfer", "Rotterdam", "billing", "Eindhoven", "carrier trunk", "Quixotel"],
+)
+def test_keywords_find_subject_description_and_public_updates(routing_case, dc_a, query):
+    # DOMAIN C-14
+    assert search(dc_a, query) == [routing_case.number]
+
+
+def test_words_of_internal_notes_are_never_searchable(routing_case, dc_a, analyst):
+    # DOMAIN C-14 DOMAIN C-9 (internal notes never reach customers)
+    assert search(dc_a, "Zanzibar") == []
+    assert search(dc_a, "firmware") == []
+    # not even for care: the search document holds public text only
+    assert search(analyst, "Zanzibar") == []
+
+
+def test_keywords_do_not_find_cases_of_another_tenant(routing_case, dc_b):
+    # DOMAIN T-6
+    assert search(dc_b, "Rotterdam") == []
+    assert search(dc_b, routing_case.display_number) == []
+
+
+def test_words_must_all_match(routing_case, dc_a):
+    assert search(dc_a, "Rotterdam Eindhoven") == [routing_case.number]
+    assert search(dc_a, "Rotterdam Singapore") == []
+
+
+@pytest.mark.parametrize("form", ["{n}", "{n:08d}", "#{n}", "  {n:08d} ", "# {n}"])
+def test_case_number_with_or_without_leading_zeros(routing_case, dc_a, form):
+    # DOMAIN C-14 DOMAIN C-1
+    query = form.format(n=routing_case.number)
+    assert search(dc_a, query) == [routing_case.number]
+
+
+@pytest.mark.parametrize(
+    ("query", "number"),
+    [("00001234", 1234), ("1234", 1234), ("#42", 42), ("12a", None), ("", None), ("1 2", None)],
+)
+def test_parse_case_number(query, number):
+    assert parse_case_number(query) == number
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", '"unbalanced', "a & | ! ( )", "'; DROP TABLE cases_case; --", "x" * 500]
+)
+def test_odd_input_is_harmless(routing_case, dc_a, query):
+    # then no error, and nothing but at most the user's own cases
+    found = search(dc_a, query)
+    assert set(found) <= {routing_case.number}
+
+
+def test_empty_query_leaves_the_list_as_it_was(routing_case, dc_a):
+    assert search(dc_a, "") == [routing_case.number]
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_search_document_is_kept_by_the_services(routing_case):
+    # DOMAIN C-14
+    with scopes_disabled(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM cases_case WHERE id = %s", [routing_case.pk]
+        )
+        document = cursor.fetchone()[0]
+    assert "'rotterdam'" in document and "'eindhoven'" in document
+    assert "zanzibar" not in document
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_gin_index_exists():
+    # DOMAIN C-14
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'cases_case' "
+            "AND indexname = 'case_search_gin'"
+        )
+        row = cursor.fetchone()
+    assert row is not None
+    assert "USING gin (search_vector)" in row[0]
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_keyword_query_can_use_the_gin_index(org_a, org_b, dc_a, dc_b, analyst):
+    # DOMAIN C-14
+    # given enough cases that an index matters, in two organizations
+    from tests.factories import CaseFactory
+
+    with scopes_disabled():
+        for i in range(300):
+            org, contact = (org_a, dc_a) if i % 2 else (org_b, dc_b)
+            CaseFactory(organization=org, contact=contact, subject=f"Routine check {i}")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE cases_case SET search_vector = to_tsvector('english', subject)")
+            cursor.execute("ANALYZE cases_case")
+    # when care's keyword search (every organization) is planned without sequential scans
+    with acting_as(analyst):
+        queryset = search_cases(visible_cases(analyst), "transfer")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = queryset.explain()
+    # then the plan reads the full-text index
+    assert "case_search_gin" in plan
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_keyword_query_is_a_single_indexed_condition():
+    # the query compares the stored document; it never rebuilds documents per row
+    with scopes_disabled():
+        sql = str(search_cases(Case.objects.all(), "trunk").query)
+    assert "search_vector" in sql
+    assert "to_tsvector" not in sql
+    assert "websearch_to_tsquery" in sql
