@@ -614,6 +614,9 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
 
     # -- the list --
 
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "Cases", **(extra_context or {})})
+
     def get_queryset(self, request):
         return visible_cases(request.user).annotate(priority_rank=PRIORITY_ORDER)
 
@@ -680,8 +683,8 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
 
     def _work_context(self, request, case: Case, bound: dict[str, forms.Form]) -> dict:
         user = request.user
-        now = timezone.now()
-        allowed = policy.available_actions(user, case, now)
+        can_work = self.has_work_permission(request)
+        allowed = policy.available_actions(user, case, timezone.now()) if can_work else []
         panels: dict[str, list[dict]] = {"status": [], "fields": [], "compose": []}
         for name in allowed:
             action = CASE_ACTIONS.get(name)
@@ -701,14 +704,15 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             )
         feed = list(case_feed(user=user, case=case))
         history = list(case_history(user=user, case=case))
+        people = self._people(history)
         return {
             "case": case,
             "status_panel": panels["status"],
             "fields_panel": panels["fields"],
             "compose_panel": panels["compose"],
             "feed": feed,
-            "history": [self._describe_event(e, self._people(history)) for e in history],
-            "can_work": self.has_work_permission(request),
+            "history": [self._describe_event(e, people) for e in history],
+            "can_work": can_work,
         }
 
     @staticmethod
@@ -730,6 +734,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             "priority": lambda v: Priority(v).label if v in Priority.values else v,
             "owner": lambda v: people.get(v, f"user #{v}"),
             "type": lambda v: Case(type=v).get_type_display(),
+            "sub_type": lambda v: Case(sub_type=v).get_sub_type_display(),
         }
         changes = []
         for key in sorted((set(event.before) | set(event.after)) - {"status", "update"}):
@@ -853,6 +858,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             visible_cases(user)
             .filter(my_open_cases_condition(user))
             .select_related("organization")
+            .defer(*CaseChangeList.DEFERRED)
             .order_by("-modified_at", "-number")[:25]
         )
         audit_staff_access(request, "cases.case home")

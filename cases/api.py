@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from accounts.models import AccessLevel, Organization
 from accounts.selectors import access_levels
 from cases import policy, selectors, services
+from cases.downloads import attachment_response
 from cases.filters import CaseFilterSet
 from cases.models import Case, Channel, CloudService
 from cases.serializers import (
@@ -42,6 +43,7 @@ from cases.serializers import (
     UpdateCreateSerializer,
 )
 from portal.api import ApiGenericView, ApiView
+from portal.audit import audit_staff_access
 from portal.errors import NotAllowed
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -222,6 +224,7 @@ class CaseDetailView(ApiView):
     )
     def get(self, request: Request, number: str) -> Response:
         case = selectors.case_get_for_user(user=request.user, number=number)
+        audit_staff_access(request, case)
         context = {"request": request, "now": timezone.now()}
         return Response(CaseDetailSerializer(case, context=context).data)
 
@@ -522,13 +525,5 @@ class AttachmentDownloadView(ApiView):
     )
     def get(self, request: Request, token: str) -> FileResponse:
         attachment = selectors.attachment_get_for_user(user=request.user, token=token)
-        response = FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.name,
-            content_type=attachment.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        audit_staff_access(request, attachment, action="download")
+        return attachment_response(attachment)

@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from accounts.models import AccessLevel, BusinessCalendar, Deployment, Organizat
 from accounts.selectors import access_levels
 from cases import policy
 from cases.attachments import validate_uploads
+from cases.downloads import attachment_response
 from cases.emails import NEXT_STEP
 from cases.export import LIST_COLUMNS, cases_xlsx_response
 from cases.filters import CaseFilterSet
@@ -64,6 +65,7 @@ from cases.services import (
     case_reopen,
     validate_case_input,
 )
+from portal.audit import audit_staff_access
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 PAGE_SIZE = 25  # All Cases
@@ -643,6 +645,7 @@ def case_detail(request: HttpRequest, number: int) -> HttpResponse:
     """The case page: header, public feed newest first, files, history, and the actions the
     user may take now (C-8 … C-12). READ_ONLY users see everything and no actions."""
     case = _case_or_404(request, number)
+    audit_staff_access(request, case)
     return _render_case(request, case, now=timezone.now())
 
 
@@ -765,18 +768,5 @@ def attachment_download(request: HttpRequest, token: str) -> HttpResponse:
         attachment = attachment_get_for_user(user=request.user, token=token)
     except NotFound as exc:
         raise Http404("No such file.") from exc
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise Http404("No such file.") from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Even if a browser renders it, the file runs in an origin of its own with no scripts.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    audit_staff_access(request, attachment, action="download")
+    return attachment_response(attachment)

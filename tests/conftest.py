@@ -111,3 +111,47 @@ def manager(db):
 @pytest.fixture
 def product_manager(db):
     return _staff("pm@care.example", roles.PRODUCT_MANAGER)
+
+
+OWN_APPS = ("accounts", "cases", "followups", "escalations", "ideas", "portal")
+
+
+def restore_migrated_rows() -> None:
+    """Run our migrations' data steps again (they are idempotent): after a flush the
+    tables are empty, and a flush re-creates content types and permissions but not the
+    rows our migrations seed."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    ContentType.objects.clear_cache()
+    graph = MigrationLoader(connection).graph
+    plan: list = []
+    for leaf in graph.leaf_nodes():
+        plan.extend(key for key in graph.forwards_plan(leaf) if key not in plan)
+    with connection.schema_editor() as schema_editor:
+        for key in plan:
+            if key[0] not in OWN_APPS:
+                continue
+            for operation in graph.nodes[key].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(apps, schema_editor)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data_present(request, django_db_blocker):
+    """Transactional tests (browser tests, real-commit concurrency tests) end with a flush
+    that empties every table, the rows migrations seed included (roles, cloud services).
+    Put them back at the start of each such test, so no test depends on running first."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        with django_db_blocker.unblock():
+            if not Group.objects.filter(name__in=roles.ALL_ROLES).exists():
+                restore_migrated_rows()
+    yield

@@ -19,16 +19,35 @@ from tests.factories import CaseFactory
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def migrated_data_restored(django_db_blocker):
+    """Put back what migrations seed (roles, cloud services) once a module's transactional
+    tests are done: each of them ends with a flush that empties every table, and a later
+    transactional test (the browser tests) may rely on that data without asking for it.
+
+    Module scope, so this runs after the flush of the module's last such test. A test module
+    that uses ``postgres_only`` imports this fixture."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all(initialized_only=True):
+            contents = getattr(conn, "_test_serialized_contents", None)
+            if contents:
+                conn.creation.deserialize_db_from_string(contents)
+
+
 def postgres_only(test):
     """Marks a test that needs PostgreSQL and real commits from several connections."""
     skip = pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="row locks (SELECT ... FOR UPDATE) need PostgreSQL; SQLite serializes writers",
     )
-    # Real commits from several connections: a transactional database, restored to its
-    # migrated contents (roles, services) after the flush of the test before.
+    # Real commits from several connections: a transactional database, which starts from
+    # the migrated contents (roles, services) even after another test's flush.
     real_commits = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    return pytest.mark.postgres(skip(real_commits(test)))
+    restored = pytest.mark.usefixtures("migrated_data_restored")
+    return pytest.mark.postgres(skip(restored(real_commits(test))))
 
 
 @contextmanager

@@ -728,6 +728,8 @@ def test_unknown_queue_or_owner_is_reported_not_ignored(client, analyst, queue_w
 
 
 def test_search_by_number_subject_and_organization(client, analyst, case_a, case_b):
+    for case in (case_a, case_b):  # as case_open does (the factory writes rows directly)
+        search_document_append(case_id=case.pk, text=f"{case.subject}\n{case.description}")
     client.force_login(analyst)
 
     assert _listed(client, f"q={case_a.display_number}") == {case_a.pk}
@@ -976,3 +978,32 @@ def test_closed_case_history_shows_the_closure(client, analyst, case_a):
     assert "Sub status: New → Resolved" in page
     assert reload(case_a).closed_at is not None
     assert reload(case_a).closed_at - reload(case_a).modified_at < timedelta(seconds=1)
+
+
+# --- the catalogue: cloud services and their checklists (T-3) ----------------------------
+
+
+def _service_form(client, service) -> dict:
+    page = client.get(reverse("admin:cases_cloudservice_change", args=[service.pk]))
+    form = page.context["adminform"].form
+    return {name: form[name].value() for name in form.fields if form[name].value() is not None}
+
+
+@pytest.mark.parametrize(("role", "saved"), [("manager", True), ("analyst", False)])
+def test_manager_edits_a_service_checklist_and_an_analyst_cannot(
+    request, client, manager, role, saved
+):
+    # DOMAIN T-3: each service has an intake checklist shown when a case is opened.
+    from tests.factories import _service
+
+    service = _service()
+    client.force_login(manager)
+    data = {**_service_form(client, service), "checklist": "- Call examples\n- Time zone"}
+    data["is_active"] = "on"
+    client.force_login(request.getfixturevalue(role))
+
+    response = client.post(reverse("admin:cases_cloudservice_change", args=[service.pk]), data)
+
+    service.refresh_from_db()
+    assert response.status_code == (302 if saved else 403)
+    assert (service.checklist == "- Call examples\n- Time zone") is saved

@@ -17,7 +17,15 @@ from cases.models import Case, CaseEvent, CaseUpdate, Channel
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from portal.models import OutboxEmail
 from portal.tenancy import scopes_disabled
-from tests.cases import NOW, acting_as, make_case, postgres_only, reload, snapshot
+from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
+    NOW,
+    acting_as,
+    make_case,
+    migrated_data_restored,
+    postgres_only,
+    reload,
+    snapshot,
+)
 from tests.factories import UserFactory, case_input, open_case
 
 pytestmark = pytest.mark.django_db

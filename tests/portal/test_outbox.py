@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from portal import tasks
 from portal.models import OutboxEmail
@@ -25,6 +25,7 @@ from portal.outbox import (
     outbox_sweep,
 )
 from portal.tenancy import scopes_disabled
+from tests.cases import migrated_data_restored, postgres_only  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -296,9 +297,7 @@ def test_malformed_addresses_are_dropped(org_a, quiet_broker):
     assert enqueue(org_a, key="k-2", to=["a@example.com\nBcc: victim@example.com"]) is None
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@postgres_only
 def test_two_workers_send_an_email_once(org_a, quiet_broker):
     # DOMAIN N-5
     email = enqueue(org_a)
