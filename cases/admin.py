@@ -23,15 +23,16 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.models import Organization, User
+from accounts.models import Deployment, Organization, User
 from cases import policy, services
+from cases.downloads import attachment_response
 from cases.filters import PRIORITY_ORDER
 from cases.models import (
     AWAITING_CUSTOMER,
@@ -254,6 +255,31 @@ class AssignForm(forms.Form):
         self.fields["owner"].queryset = care_staff()
 
 
+class FieldsForm(forms.Form):
+    """Deployment and cloud service of the case; the service checks both belong."""
+
+    deployment = forms.TypedChoiceField(label="Account/Depl", coerce=int, choices=())
+    service = forms.ChoiceField(label="Cloud service", required=False, choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        initial = kwargs.get("initial") or {}
+        data = args[0] if args else kwargs.get("data")
+        organization_id = initial.get("organization_id") or (data or {}).get("organization_id")
+        super().__init__(*args, **kwargs)
+        deployments = Deployment.unscoped.filter(
+            organization_id=organization_id or 0, is_active=True
+        ).order_by("code")
+        self.fields["deployment"].choices = [(d.pk, str(d)) for d in deployments] or [
+            (initial.get("deployment") or 0, "—")
+        ]
+        self.fields["service"].choices = [("", "None (Admin cases)")] + [
+            (svc.slug, svc.name) for svc in CloudService.objects.filter(is_active=True)
+        ]
+        self.fields["organization_id"] = forms.IntegerField(
+            widget=forms.HiddenInput, initial=organization_id, required=False
+        )
+
+
 class ComposerForm(forms.Form):
     visibility = forms.ChoiceField(
         label="Post as",
@@ -315,6 +341,22 @@ def _files(data: dict) -> list:
 CASE_ACTIONS: dict[str, CaseAction] = {
     a.name: a
     for a in [
+        CaseAction(
+            "change-fields",
+            "Correct deployment or service",
+            "Save deployment and service",
+            FieldsForm,
+            lambda case, user, data, now: services.case_change_fields(
+                case=case,
+                actor=user,
+                deployment_id=data["deployment"],
+                service_slug=data["service"],
+                channel=CHANNEL,
+                now=now,
+            ),
+            "Deployment and service saved.",
+            group="fields",
+        ),
         CaseAction(
             "take",
             "Take the case",
@@ -479,6 +521,12 @@ def _initial(action: CaseAction, case: Case) -> dict:
         return {"owner": case.owner_id}
     if action.name == "set-priority":
         return {"priority": case.priority}
+    if action.name == "change-fields":
+        return {
+            "organization_id": case.organization_id,
+            "deployment": case.deployment_id,
+            "service": case.service.slug if case.service_id else "",
+        }
     return {}
 
 
@@ -824,12 +872,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         if attachment is None:
             raise Http404("No such file.")
         audit_staff_access(request, attachment, action="download")
-        return FileResponse(
-            attachment.file.open("rb"),
-            as_attachment=True,
-            filename=attachment.name,
-            content_type=attachment.content_type,
-        )
+        return attachment_response(attachment)
 
     # -- the analyst's home --
 

@@ -35,6 +35,7 @@ from cases.serializers import (
     CaseEventSerializer,
     CaseListSerializer,
     CaseUpdateSerializer,
+    ChangeFieldsSerializer,
     CloudServiceSerializer,
     ReopenSerializer,
     RequiredBodySerializer,
@@ -437,6 +438,15 @@ ACTIONS: tuple[Action, ...] = (
         True,
         "Assign the case to a care analyst or manager, or unassign it (null).",
         lambda *, data, **kw: services.case_assign(owner=data["owner"], **kw),
+    ),
+    Action(
+        "change-fields",
+        ChangeFieldsSerializer,
+        True,
+        "Correct the deployment or the cloud service of an open case (C-16).",
+        lambda *, data, **kw: services.case_change_fields(
+            deployment_id=data.get("deployment"), service_slug=data.get("service"), **kw
+        ),
     ),
 )
 

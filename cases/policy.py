@@ -69,6 +69,7 @@ CARE_ACTIONS = (
     "convert-to-incident",
     "set-priority",
     "assign",
+    "change-fields",
 )
 
 
@@ -99,6 +100,7 @@ def available_actions(user: User, case: Case, now: datetime) -> list[str]:
             "convert-to-incident": is_open and case.type == CaseType.SUPPORT,
             "set-priority": is_open,
             "assign": is_open,
+            "change-fields": is_open,
         }
         return [a for a in CARE_ACTIONS if allowed[a]]
     if not is_designated_contact(user, case):

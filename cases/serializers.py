@@ -364,5 +364,22 @@ class OwnerField(serializers.Field):
         return value.pk if value else None
 
 
+class ChangeFieldsSerializer(serializers.Serializer):
+    deployment = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        help_text="A deployment id of the case's organization.",
+    )
+    service = serializers.SlugField(
+        required=False, allow_blank=True, max_length=64, help_text="A cloud service slug."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if "deployment" not in attrs and "service" not in attrs:
+            raise serializers.ValidationError("Give a deployment, a service, or both.")
+        return attrs
+
+
 class AssignSerializer(serializers.Serializer):
     owner = OwnerField(allow_null=True)

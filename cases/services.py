@@ -1004,3 +1004,62 @@ def case_convert_to_incident(
         after={"type": CaseType.INCIDENT},
     )
     return case
+
+
+@transaction.atomic
+def case_change_fields(
+    *,
+    case: Case,
+    actor: User,
+    deployment_id: int | None = None,
+    service_slug: str | None = None,
+    channel: str,
+    now: datetime,
+) -> Case:
+    """Care corrects the deployment or the cloud service of an open case (C-16).
+
+    The deployment must be an active one of the case's organization; the service an active
+    one, and none for Admin cases. The product group follows the service (routing)."""
+    case = _lock(case)
+    _require_care(actor, case)
+    if case.is_closed:
+        raise Conflict("The case is closed.")
+    errors: dict[str, list[str]] = {}
+    before = _snapshot(case, "deployment", "service")
+    fields: list[str] = []
+    if deployment_id is not None and deployment_id != case.deployment_id:
+        deployment = Deployment.unscoped.filter(
+            pk=deployment_id, organization_id=case.organization_id, is_active=True
+        ).first()
+        if deployment is None:
+            errors["deployment"] = ["Choose an active deployment of the case's organization."]
+        else:
+            case.deployment = deployment
+            fields.append("deployment")
+    if service_slug is not None and service_slug != (case.service.slug if case.service else ""):
+        if case.type == CaseType.ADMIN:
+            if service_slug:
+                errors["service"] = ["Admin cases are not about a cloud service."]
+        else:
+            service = CloudService.objects.filter(slug=service_slug, is_active=True).first()
+            if service is None:
+                errors["service"] = ["Choose one of the listed cloud services."]
+            else:
+                case.service = service
+                case.product_group_id = service.product_group_id
+                fields += ["service", "product_group"]
+    if errors:
+        raise InvalidInput("Some fields need attention.", errors)
+    if not fields:
+        raise Conflict("Nothing to change: the case already has these values.")
+    _save(case, fields)
+    _record(
+        case,
+        actor=actor,
+        kind=CaseEvent.Kind.FIELDS,
+        channel=channel,
+        now=now,
+        before=before,
+        after=_snapshot(case, "deployment", "service"),
+    )
+    return case

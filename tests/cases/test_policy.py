@@ -14,7 +14,7 @@ from cases import policy, services
 from cases.models import Case, Channel
 from portal.errors import DomainError
 from tests.cases import NOW, acting_as, make_case, reload
-from tests.factories import UserFactory
+from tests.factories import DeploymentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,13 @@ def _wire_calls(actor) -> dict[str, Callable[[Case], object]]:
         ),
         "set-priority": lambda c: s.case_change_priority(
             case=c, actor=actor, priority="critical", channel=ch, now=NOW
+        ),
+        "change-fields": lambda c: s.case_change_fields(
+            case=c,
+            actor=actor,
+            deployment_id=DeploymentFactory(organization=c.organization).pk,
+            channel=ch,
+            now=NOW,
         ),
         "assign": lambda c: s.case_assign(
             case=c,

@@ -40,6 +40,7 @@ ENDPOINTS = {
             "convert-to-incident",
             "set-priority",
             "assign",
+            "change-fields",
         )
     },
 }
