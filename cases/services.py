@@ -22,6 +22,7 @@ from accounts.models import AccessLevel, Deployment, Organization, User
 from accounts.selectors import access_level_for
 from cases import emails, policy
 from cases.attachments import attachment_store, validate_uploads
+from cases.lifecycle import after_case_change
 from cases.models import (
     ALL_TYPES,
     CUSTOMER_PRIORITIES,
@@ -212,7 +213,7 @@ def _add_update(
 def _transition_event(
     case: Case, *, before: str, actor: User | None, channel: str, now: datetime, **extra: Any
 ) -> CaseEvent:
-    return _record(
+    event = _record(
         case,
         actor=actor,
         kind=CaseEvent.Kind.TRANSITION,
@@ -221,6 +222,10 @@ def _transition_event(
         before={"sub_status": before, "status": STATUS_OF[before]},
         after={"sub_status": case.sub_status, "status": case.status, **extra},
     )
+    after_case_change(
+        case=case, changed={"sub_status"}, before_sub_status=before, actor=actor, now=now
+    )
+    return event
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -406,6 +411,7 @@ def case_open(
         },
     )
     emails.case_opened(case=case, event=event, now=now)
+    after_case_change(case=case, changed={"opened"}, before_sub_status=None, actor=actor, now=now)
     return case
 
 
@@ -483,6 +489,14 @@ def case_post_update(
         )
     if before != case.sub_status:
         event = _transition_event(case, before=before, actor=actor, channel=channel, now=now)
+    if not internal:
+        after_case_change(
+            case=case,
+            changed={"care_public_update" if care else "customer_update"},
+            before_sub_status=before,
+            actor=actor,
+            now=now,
+        )
     if care and not internal:
         emails.case_public_update(case=case, update=update, event=event, now=now)
     return update
@@ -940,6 +954,9 @@ def case_change_priority(
         after={"priority": priority},
     )
     emails.case_priority_changed(case=case, before=before, update=update, event=event, now=now)
+    after_case_change(
+        case=case, changed={"priority"}, before_sub_status=case.sub_status, actor=actor, now=now
+    )
     return case
 
 
@@ -1002,6 +1019,9 @@ def case_convert_to_incident(
         now=now,
         before={"type": CaseType.SUPPORT},
         after={"type": CaseType.INCIDENT},
+    )
+    after_case_change(
+        case=case, changed={"type"}, before_sub_status=case.sub_status, actor=actor, now=now
     )
     return case
 
