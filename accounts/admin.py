@@ -27,6 +27,7 @@ from accounts.models import (
 )
 from accounts.selectors import organizations_short_of_designated_contacts
 from accounts.services import calendar_snapshot_holidays, snapshot_years
+from cases.sla import sla_recompute_for_organization
 from portal.admin import CareAdminMixin
 
 MIN_DESIGNATED_CONTACTS = 2  # T-7
@@ -245,6 +246,11 @@ class OrganizationAdmin(CareAdminMixin, admin.ModelAdmin):
             url,
         )
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "support_level" in form.changed_data:
+            _recompute_service_levels(request, obj)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, object_id)
         if (
@@ -255,6 +261,17 @@ class OrganizationAdmin(CareAdminMixin, admin.ModelAdmin):
         ):
             self.message_user(request, _t7_warning(obj.name), messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _recompute_service_levels(request, organization: Organization) -> None:
+    """Due times of open cases follow the support level and the calendar (S-5, S-8, B-1)."""
+    changed = sla_recompute_for_organization(organization=organization, now=timezone.now())
+    if changed:
+        messages.info(
+            request,
+            f"Service-level due times of {changed} open case(s) of {organization.name} "
+            "were recomputed.",
+        )
 
 
 class ClosureInline(admin.TabularInline):
@@ -295,3 +312,20 @@ class BusinessCalendarAdmin(CareAdminMixin, admin.ModelAdmin):
         calendar_snapshot_holidays(
             calendar=obj, years=snapshot_years(timezone.now()), refresh=bool(country_changed)
         )
+
+    def save_related(self, request, form, formsets, change):
+        # After the closures (inline) and the holiday snapshot are saved.
+        super().save_related(request, form, formsets, change)
+        if not change or form.has_changed() or any(f.has_changed() for f in formsets):
+            _recompute_service_levels(request, form.instance.organization)
+
+    def delete_model(self, request, obj):
+        organization = obj.organization
+        super().delete_model(request, obj)
+        _recompute_service_levels(request, organization)
+
+    def delete_queryset(self, request, queryset):
+        organizations = list(Organization.objects.filter(businesscalendar__in=queryset))
+        super().delete_queryset(request, queryset)
+        for organization in organizations:
+            _recompute_service_levels(request, organization)

@@ -26,6 +26,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--email", default=f"dc1@{BIG_ORG}.example")
@@ -42,6 +49,7 @@ def main() -> None:
     user = User.objects.get(email=args.email)
     organization_ids = visible_organization_ids(user)
     before = peak_rss_mb()
+    resident = rss_mb()
     started = time.monotonic()
     with tenant_scope(organization_ids):
         rows = min(case_list_for_user(user=user).count(), args.limit)
@@ -60,6 +68,7 @@ def main() -> None:
                 "rows": rows,
                 "bytes": written,
                 "seconds": round(elapsed, 2),
+                "rss_mb_before": round(resident, 1),
                 "peak_rss_mb_before": round(before, 1),
                 "peak_rss_mb_after": round(peak_rss_mb(), 1),
             }

@@ -163,6 +163,7 @@ class Scenario:
     errors: int = 0
     first_error: str = ""
     elapsed: float = 0.0
+    load: float = 0.0  # 1-minute load average right after the scenario
 
 
 def api_case_body(user: dict, rng: random.Random) -> bytes:
@@ -376,6 +377,16 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
     return 0.0
 
 
+def drop_queued_tasks(redis_url: str) -> None:
+    """The cases the run opened queued acknowledgement emails; no worker sends them in a
+    benchmark, so the run removes its queue from the broker database it used."""
+    if not redis_url:
+        return
+    import redis
+
+    redis.Redis.from_url(redis_url).delete("celery")
+
+
 # --- setup and query counts (in this process) --------------------------------------------
 
 
@@ -441,11 +452,16 @@ def count_queries(scenarios: list[Scenario], users: list[dict]) -> dict[str, int
         extra = {}
         if headers.get("Content-Type"):
             extra["content_type"] = headers["Content-Type"]
-        with CaptureQueriesContext(connection) as captured:
-            if method == "GET":
-                response = client.get(path)
-            else:
-                response = client.post(path, data=body, **extra)
+        try:
+            with CaptureQueriesContext(connection) as captured:
+                if method == "GET":
+                    response = client.get(path)
+                else:
+                    response = client.post(path, data=body, **extra)
+        except Exception as exc:  # reported; the other counts still run
+            log(f"Query count of {scenario.name} failed: {exc!r}")
+            counts[scenario.name] = -1
+            continue
         if hasattr(response, "streaming_content"):
             for _ in response.streaming_content:
                 pass
@@ -526,7 +542,7 @@ def export_in_own_process(big: dict) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -541,6 +557,12 @@ def main() -> None:
     )
     parser.add_argument("--no-export", action="store_true", help="skip the export scenario")
     parser.add_argument(
+        "--surface",
+        default="auto",
+        choices=("auto", "portal", "api"),
+        help="portal pages or REST API for the read scenarios (auto: pages if they exist)",
+    )
+    parser.add_argument(
         "--redis-url",
         default="redis://127.0.0.1:6379/15",
         help="cache and Celery broker for the server, as in production ('' for none)",
@@ -549,8 +571,22 @@ def main() -> None:
     args = parser.parse_args()
     require_postgres()
     os.environ.setdefault("ALLOWED_HOSTS", f"{HOST},testserver")
+    if args.redis_url:
+        # The in-process query count pass talks to the same broker as the server.
+        os.environ.setdefault("REDIS_URL", args.redis_url)
+        os.environ.setdefault("CELERY_BROKER_URL", args.redis_url)
     setup_django()
+    load = os.getloadavg()[0]
+    if load > 1.0:
+        log(
+            f"Warning: load average {load:.1f} before the run; other work on this machine "
+            "lowers the figures."
+        )
 
+    from django.core.management import call_command
+
+    log("Migrating the bench database (new migrations since it was generated)")
+    call_command("migrate", verbosity=0)
     log("Preparing users and tokens")
     users, big = bench_users(args.clients)
     args.static_root = tempfile.mkdtemp(prefix="bench-static-")
@@ -558,8 +594,11 @@ def main() -> None:
     server = start_gunicorn(args)
     results: dict = {"clients": args.clients, "workers": args.workers, "scenarios": {}}
     try:
-        portal = portal_pages_exist(args.port, users[0])
-        log("Portal pages found" if portal else "No portal pages yet: using the REST API")
+        if args.surface == "auto":
+            portal = portal_pages_exist(args.port, users[0])
+            log("Portal pages found" if portal else "No portal pages yet: using the REST API")
+        else:
+            portal = args.surface == "portal"
         scenarios = make_scenarios(users, big, portal)
         if args.only:
             wanted = set(args.only.split(","))
@@ -584,6 +623,7 @@ def main() -> None:
                 drive(warm, pool, seconds=30, max_requests=args.warmup)
             log(f"Scenario {scenario.name} ({scenario.surface})")
             drive(scenario, pool, seconds=args.seconds, max_requests=args.requests)
+            scenario.load = os.getloadavg()[0]
         log("Counting SQL queries per request (in-process test client)")
         queries = count_queries(scenarios, users)
         export = None
@@ -595,10 +635,11 @@ def main() -> None:
             export["rows"] = big["rows"]
     finally:
         stop_gunicorn(server)
+        drop_queued_tasks(args.redis_url)
 
     print()
     header = f"{'scenario':20} {'surface':7} {'reqs':>6} {'err':>4} {'req/s':>8} "
-    header += f"{'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8}  target"
+    header += f"{'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'load':>5}  target"
     print(header)
     print("-" * len(header))
     for s in scenarios:
@@ -615,7 +656,7 @@ def main() -> None:
             verdict = f"{unit} {value}: {'met' if ok else 'MISSED'}"
         print(
             f"{s.name:20} {s.surface:7} {n:>6} {s.errors:>4} {rps:>8.1f} {p50:>8.1f} "
-            f"{p99:>8.1f} {queries.get(s.name, -1):>8}  {verdict}"
+            f"{p99:>8.1f} {queries.get(s.name, -1):>8} {s.load:>5.1f}  {verdict}"
         )
         if s.first_error:
             print(f"    first error: {s.first_error}")
@@ -628,6 +669,7 @@ def main() -> None:
             "p99_ms": round(p99, 1),
             "mean_ms": round(statistics.fmean(s.latencies) * 1000, 1) if n else None,
             "queries": queries.get(s.name),
+            "load_after": round(s.load, 2),
         }
     if export:
         own = export["own_process"]

@@ -14,24 +14,27 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from accounts.models import Deployment, Organization, User
 from cases import policy, services
+from cases.admin_reports import sla_report_export, sla_report_view
 from cases.downloads import attachment_response
 from cases.filters import PRIORITY_ORDER
 from cases.models import (
@@ -43,6 +46,7 @@ from cases.models import (
     CloudService,
     Priority,
     ProductGroup,
+    SlaState,
     Status,
 )
 from cases.search import parse_case_number, search_cases
@@ -72,15 +76,22 @@ def care_staff() -> QuerySet[User]:
 
 @dataclass(frozen=True)
 class Queue:
-    """A saved view of the case list. ``condition`` narrows the cases for a user.
-
-    When SLA due times are stored on the case (S-8), an "at risk / breached" queue is one
-    more entry here, and queues that are worked in due order get an ordering.
-    """
+    """A saved view of the case list. ``condition`` narrows the cases for a user;
+    ``ordering``, if any, is the queue's order unless a column header sorts it."""
 
     key: str
     title: str
     condition: Callable[[User], Q]
+    ordering: tuple = ()
+
+
+# Soonest due first; cases without a running target last (S-8).
+DUE_ORDER = (F("sla_next_due_at").asc(nulls_last=True), "-number")
+
+
+def at_risk_condition(user: User) -> Q:
+    """S-6: open cases at risk or breached; written as the partial index on them is."""
+    return _open() & ~Q(sla_state=SlaState.OK)
 
 
 def _open() -> Q:
@@ -97,6 +108,7 @@ def queues(groups: list[ProductGroup]) -> list[Queue]:
     return [
         Queue("mine", "My open cases", my_open_cases_condition),
         Queue("unassigned", "Unassigned", lambda user: _open() & Q(owner__isnull=True)),
+        Queue("sla", "At risk / breached", at_risk_condition, ordering=DUE_ORDER),
         Queue(
             "awaiting",
             "Awaiting customer",
@@ -556,15 +568,14 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
     audit_label = "cases.case"
     audit_objects = True
 
-    # The next due time (S-8) takes its column after the sub-status once SLA due times are
-    # stored on the case (a plain column: no per-row work), and becomes the order of the
-    # "my open cases" home list.
+    # The next due time (S-8) is a stored column: no per-row work.
     list_display = [
         "case_number",
         "organization_name",
         "subject",
         "priority_label",
         "sub_status_label",
+        "next_due",
         "owner_name",
         "modified_at",
     ]
@@ -639,6 +650,22 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            "Service levels (S-1 … S-8)",
+            {
+                "fields": [
+                    "sla_state",
+                    "sla_next_due_at",
+                    "response_due_at",
+                    "response_met",
+                    "resolution_due_at",
+                    "resolution_met",
+                    "sla_paused_since",
+                    "restoration_due_at",
+                    "rca_due_at",
+                ]
+            },
+        ),
     ]
     readonly_fields = [f for _, options in fieldsets for f in options["fields"]]
 
@@ -702,6 +729,27 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
     @admin.display(description="Sub-status", ordering="sub_status")
     def sub_status_label(self, obj: Case) -> str:
         return obj.get_sub_status_display()
+
+    @admin.display(description="Next due", ordering="sla_next_due_at")
+    def next_due(self, obj: Case) -> str:
+        if obj.sla_next_due_at is None:
+            return "—"
+        when = date_format(timezone.localtime(obj.sla_next_due_at), "j M H:i")
+        if obj.sla_state == SlaState.BREACHED:
+            return format_html('<strong class="case-critical">{} · breached</strong>', when)
+        if obj.sla_state == SlaState.AT_RISK:
+            return format_html("<strong>{} · at risk</strong>", when)
+        return when
+
+    def get_ordering(self, request):
+        # A queue worked in due order is shown in that order, until a header sorts it.
+        key = request.GET.get("queue")
+        if key and ORDER_VAR not in request.GET:
+            queue = {q.key: q for q in queues([])}.get(key)
+            if queue is not None and queue.ordering:
+                # Copies: the ordering expressions are shared by every request.
+                return [o.copy() if hasattr(o, "copy") else o for o in queue.ordering]
+        return super().get_ordering(request)
 
     @admin.display(description="Owner", ordering="owner__display_name")
     def owner_name(self, obj: Case) -> str:
@@ -809,6 +857,16 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("home/", view(self.home_view), name="cases_case_home"),
+            path(
+                "service-levels/",
+                view(partial(sla_report_view, self)),
+                name="cases_case_sla_report",
+            ),
+            path(
+                "service-levels/export.xlsx",
+                view(partial(sla_report_export, self)),
+                name="cases_case_sla_report_export",
+            ),
             path("<path:object_id>/act/<slug:action>/", view(self.act_view), name="cases_case_act"),
             path(
                 "<path:object_id>/attachments/<str:token>/",
@@ -902,7 +960,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             .filter(my_open_cases_condition(user))
             .select_related("organization")
             .defer(*CaseChangeList.DEFERRED)
-            .order_by("-modified_at", "-number")[:25]
+            .order_by(F("sla_next_due_at").asc(nulls_last=True), "-modified_at", "-number")[:25]
         )
         audit_staff_access(request, "cases.case home")
         context = {

@@ -1020,7 +1020,18 @@ def seed_cases(*, count: int, now: datetime, stdout=None, seed: int | None = Non
                 made += write_cases(plans=plans, services=services, care_ids=care_ids)
             if stdout is not None and count > BATCH:
                 stdout.write(f"  {made} of {count} cases written")
+        _recompute_service_levels(tenants, now=now)
     return made
+
+
+def _recompute_service_levels(tenants: Sequence[Tenant], *, now: datetime) -> None:
+    """Give the open cases their service-level due times from their history, as the
+    services do case by case (S-8): the care queues then show real due and at-risk cases."""
+    from accounts.models import Organization
+    from cases.sla import sla_recompute_for_organization
+
+    for organization in Organization.objects.filter(pk__in=[t.organization_id for t in tenants]):
+        sla_recompute_for_organization(organization=organization, now=now)
 
 
 def seed_demo_spread(*, now: datetime, stdout=None) -> int:

@@ -71,16 +71,19 @@ class _ByObject(filters.ModelMultipleChoiceFilter):
 
 class CaseFilterSet(filters.FilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="Only cases I am the contact of")
-    status = filters.MultipleChoiceFilter(choices=Status.choices)
-    sub_status = filters.MultipleChoiceFilter(choices=SubStatus.choices)
-    priority = filters.MultipleChoiceFilter(choices=Priority.choices)
-    type = filters.MultipleChoiceFilter(choices=CaseType.choices)
+    status = filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
+    sub_status = filters.MultipleChoiceFilter(distinct=False, choices=SubStatus.choices)
+    priority = filters.MultipleChoiceFilter(distinct=False, choices=Priority.choices)
+    type = filters.MultipleChoiceFilter(distinct=False, choices=CaseType.choices)
     organization = _ByObject(
-        field_name="organization", to_field_name="slug", queryset=_organizations
+        distinct=False, field_name="organization", to_field_name="slug", queryset=_organizations
     )
-    deployment = _DeploymentFilter(field_name="deployment", queryset=_deployments)
+    deployment = _DeploymentFilter(distinct=False, field_name="deployment", queryset=_deployments)
     service = _ByObject(
-        field_name="service", to_field_name="slug", queryset=CloudService.objects.all()
+        distinct=False,
+        field_name="service",
+        to_field_name="slug",
+        queryset=CloudService.objects.all(),
     )
     contact = filters.NumberFilter(
         field_name="contact_id", label="Contact (user id)", min_value=1, max_value=2**53

@@ -172,6 +172,12 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+class SlaState(models.TextChoices):
+    OK = "ok", "On track"
+    AT_RISK = "at_risk", "At risk"
+    BREACHED = "breached", "Breached"
+
+
 def _restorable(case: Case) -> bool:
     return case.type in (CaseType.SUPPORT, CaseType.INCIDENT)
 
@@ -217,6 +223,32 @@ class Case(ConcurrentTransitionMixin, TenantModel):
     restored_at = models.DateTimeField(null=True, blank=True)
     rca_delivered_at = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # Service levels (S-1 … S-8): due times stored in UTC and recomputed on the events that
+    # change them (cases.sla), never computed at display time. Null: no such target.
+    response_due_at = models.DateTimeField(null=True, blank=True)
+    response_met = models.BooleanField(null=True, blank=True, help_text="Null until decided.")
+    resolution_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Null while the resolution clock is paused."
+    )
+    resolution_met = models.BooleanField(null=True, blank=True, help_text="Null until decided.")
+    restoration_due_at = models.DateTimeField(null=True, blank=True)
+    rca_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_since = models.DateTimeField(null=True, blank=True)
+    resolution_consumed_seconds = models.FloatField(
+        default=0,
+        help_text="Resolution time used before the current pause: business or calendar "
+        "seconds, as the target counts.",
+    )
+    sla_state = models.CharField(max_length=16, choices=SlaState.choices, default=SlaState.OK)
+    sla_target = models.CharField(
+        max_length=16, blank=True, help_text="The target the SLA state is about."
+    )
+    at_risk_notified_at = models.DateTimeField(null=True, blank=True)
+    breached_notified_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the targets whose clock runs (the care queue's "next due"),
+    # and when the SLA sweep must look at the case next (null: nothing to watch).
+    sla_next_due_at = models.DateTimeField(null=True, blank=True)
+    sla_check_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
     # PostgreSQL full-text document of the public text (C-14); maintained by services.
     search_vector = SearchVectorField(null=True, editable=False)
@@ -239,6 +271,18 @@ class Case(ConcurrentTransitionMixin, TenantModel):
                 fields=["contact", "-modified_at", "-number"],
                 name="case_contact_open_recent",
                 condition=Q(sub_status__in=OPEN_SUB_STATUSES),
+            ),
+            # The SLA sweep reads only the open cases whose next check is due, in due order.
+            models.Index(
+                fields=["sla_check_at"],
+                name="case_sla_check_due",
+                condition=~Q(status="closed") & Q(sla_check_at__isnull=False),
+            ),
+            # The "at risk / breached" queue, worked in due order.
+            models.Index(
+                fields=["sla_next_due_at"],
+                name="case_sla_attention",
+                condition=~Q(status="closed") & ~Q(sla_state="ok"),
             ),
         ]
         constraints = [

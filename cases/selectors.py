@@ -15,6 +15,8 @@ from cases.models import OPEN_SUB_STATUSES, Attachment, Case, CaseEvent, CaseUpd
 from portal.errors import NotFound
 
 LIST_RELATED = ("organization", "deployment", "service", "contact", "owner")
+# A list row never shows these; the search document alone can be kilobytes per case.
+LIST_DEFERRED = ("search_vector", "description", "business_impact")
 CASE_LEVELS = (AccessLevel.READ_ONLY, AccessLevel.DESIGNATED_CONTACT)
 
 
@@ -31,7 +33,12 @@ def visible_cases(user: User) -> QuerySet[Case]:
 
 def case_list_for_user(*, user: User) -> QuerySet[Case]:
     """The base of All Cases: visible cases with what a list row shows, newest first."""
-    return visible_cases(user).select_related(*LIST_RELATED).order_by("-modified_at", "-number")
+    return (
+        visible_cases(user)
+        .select_related(*LIST_RELATED)
+        .defer(*LIST_DEFERRED)
+        .order_by("-modified_at", "-number")
+    )
 
 
 def my_open_cases(*, user: User) -> QuerySet[Case]:
@@ -40,6 +47,7 @@ def my_open_cases(*, user: User) -> QuerySet[Case]:
         visible_cases(user)
         .filter(contact=user, sub_status__in=OPEN_SUB_STATUSES)
         .select_related(*LIST_RELATED)
+        .defer(*LIST_DEFERRED)
         .order_by("-modified_at", "-number")
     )
 

@@ -30,6 +30,7 @@ from cases.models import (
     SubStatus,
     SubType,
 )
+from cases.sla import sla_summary
 
 
 def _or_none(value: str) -> str | None:
@@ -109,6 +110,32 @@ class CaseListSerializer(serializers.ModelSerializer):
         return case.owner.get_full_name() if case.owner_id else None
 
 
+class SlaSerializer(serializers.Serializer):
+    """The case's service-level targets as stored (S-1 … S-8); null where a target does not
+    apply (no targets for Admin, Data Privacy and Feature Requests; no response target for
+    organizations at the CARE support level)."""
+
+    response_due_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the first response is due (S-2; S-7 acknowledgement)."
+    )
+    response_met = serializers.BooleanField(
+        allow_null=True, help_text="Whether the first response came in time; null until known."
+    )
+    resolution_due_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the resolution is due (S-3; S-7 acceptance or rejection); null while "
+        "the clock is paused or stopped.",
+    )
+    resolution_met = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether a solution was proposed or the case closed in time; null until known.",
+    )
+    paused = serializers.BooleanField(
+        help_text="The resolution clock is paused (Awaiting Info or Solution Proposed)."
+    )
+    paused_since = serializers.DateTimeField(allow_null=True)
+
+
 class CaseDetailSerializer(CaseListSerializer):
     """A case with every field of C-4 and the actions the caller may take now."""
 
@@ -118,6 +145,7 @@ class CaseDetailSerializer(CaseListSerializer):
         help_text="Wire names of the actions the caller may take right now; "
         "post-update is POST …/updates/, the others are POST …/{action}/."
     )
+    sla = serializers.SerializerMethodField(help_text="Service-level targets (S-1 … S-8).")
 
     class Meta(CaseListSerializer.Meta):
         fields = (
@@ -129,6 +157,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "external_reference",
             "closure_reason",
             "actions",
+            "sla",
         )
         read_only_fields = fields
 
@@ -143,6 +172,10 @@ class CaseDetailSerializer(CaseListSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, case: Case) -> list[str]:
         return policy.available_actions(self.context["request"].user, case, self.context["now"])
+
+    @extend_schema_field(SlaSerializer)
+    def get_sla(self, case: Case) -> dict:
+        return SlaSerializer(sla_summary(case)).data
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -25,6 +25,7 @@ from cases.attachments import attachment_store, validate_uploads
 from cases.lifecycle import after_case_change
 from cases.models import (
     ALL_TYPES,
+    AWAITING_CUSTOMER,
     CUSTOMER_PRIORITIES,
     CUSTOMER_TYPES,
     PRIORITY_RANK,
@@ -735,6 +736,23 @@ def case_resolve(
         kwargs={"now": now, "reason": reason},
         fields=["closed_at", "closure_reason"],
     )
+
+
+@transaction.atomic
+def case_auto_close(*, case: Case, now: datetime) -> tuple[Case, CaseEvent]:
+    """F-4: the follow-up sweep closes a case the customer left unanswered.
+
+    The system acts, not a person: no actor, channel "system", reason "no customer
+    response". No status email here: the caller sends the follow-up's final email, the one
+    email the customer gets for the close."""
+    case = _lock(case)
+    if case.sub_status not in AWAITING_CUSTOMER:
+        raise Conflict("Only a case waiting for the customer is closed for no response.")
+    before = case.sub_status
+    _fire(case, "resolve", "closed", now=now, reason=ClosureReason.NO_CUSTOMER_RESPONSE)
+    _save(case, ["closed_at", "closure_reason"])
+    event = _transition_event(case, before=before, actor=None, channel=Channel.SYSTEM, now=now)
+    return case, event
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 
 from django.urls import path, register_converter
 
-from cases import views
+from cases import report_views, views
 
 
 class CaseNumberConverter:
@@ -29,6 +29,12 @@ urlpatterns = [
     path("all/export.xlsx", views.all_cases_export, name="all-export"),
     path("new/", views.case_new, name="new"),
     path("search/", views.search, name="search"),
+    path("reports/service-levels/", report_views.sla_report_page, name="sla-report"),
+    path(
+        "reports/service-levels/export.xlsx",
+        report_views.sla_report_export,
+        name="sla-report-export",
+    ),
     path("files/<str:token>/", views.attachment_download, name="attachment"),
     path("<case_number:number>/", views.case_detail, name="detail"),
     path("<case_number:number>/update/", views.case_update, name="update"),

@@ -881,6 +881,7 @@ def test_home_counts_each_queue_and_lists_my_open_cases(client, analyst, queue_w
     assert counts == {
         **{f"group-{slug}": 0 for slug in groups},
         "mine": 1,
+        "sla": 0,
         "unassigned": 2,
         "awaiting": 2,
         "group-routing-self-service": 5,

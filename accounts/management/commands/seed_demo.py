@@ -1,5 +1,3 @@
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -9,8 +7,8 @@ from accounts.demo import DEMO_LOGINS, seed_people_and_organizations
 
 class Command(BaseCommand):
     help = (
-        "Creates the demo organizations, people, deployments and calendars (idempotent). "
-        "--cases N also adds N generated cases."
+        "Creates the demo organizations, people, deployments, calendars and a spread of "
+        "cases (idempotent). --cases N also generates N more cases."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,26 +21,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        from cases.demo import seed_cases, seed_demo_spread
+
         count = options["cases"]
         if count is not None and count < 0:
             raise CommandError("--cases takes a number of cases, 0 or more.")
-        seed_cases = None
-        if count:
-            # The cases app provides its generator in cases/demo.py (seed_cases).
-            try:
-                seed_cases = importlib.import_module("cases.demo").seed_cases
-            except (ImportError, AttributeError) as exc:
-                raise CommandError(
-                    "This version cannot generate cases yet: the cases app has no demo "
-                    "generator. Run seed_demo without --cases."
-                ) from exc
         now = timezone.now()
         created = seed_people_and_organizations(password=settings.DEMO_PASSWORD, now=now)
         self.stdout.write(
             f"Demo data ready: {created['organizations']} organizations and "
             f"{created['users']} users created (existing ones kept)."
         )
-        if seed_cases is not None:
+        spread = seed_demo_spread(now=now, stdout=self.stdout)
+        if spread:
+            self.stdout.write(f"{spread} demo cases added in every state.")
+        if count:
             made = seed_cases(count=count, now=now, stdout=self.stdout)
             self.stdout.write(f"{made} cases generated.")
         if options["verbosity"] >= 1:

@@ -1,0 +1,36 @@
+"""Lets the care roles look at follow-up timers in the care workspace (read-only)."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+FOLLOWUP_VIEW = ["view_followuptimer", "view_followupstep"]
+ROLE_PERMISSIONS = {"CARE_ANALYST": FOLLOWUP_VIEW, "CARE_MANAGER": FOLLOWUP_VIEW}
+
+
+def grant(apps, schema_editor):
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        perms = list(Permission.objects.filter(content_type__app_label="followups",
+                                               codename__in=codenames))
+        if len(perms) != len(set(codenames)):
+            raise RuntimeError(f"Missing follow-up permissions for {role}")
+        group.permissions.add(*perms)
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    perms = Permission.objects.filter(content_type__app_label="followups")
+    for group in Group.objects.filter(name__in=list(ROLE_PERMISSIONS)):
+        group.permissions.remove(*perms)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("followups", "0001_timers_and_steps"), ("accounts", "0002_staff_roles")]
+    operations = [migrations.RunPython(grant, revoke)]
