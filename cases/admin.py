@@ -601,10 +601,9 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         "A case number finds that case. Words find cases by their subject, description "
         "and public updates, or by the organization's name."
     )
-    # Newest cases first: the unique index on the number serves this at any table size.
-    # The model's default (last modified first) sorts every matching row until an index on
-    # modified_at exists; the "Modified" column still sorts by it on demand.
-    ordering = ["-number"]
+    # Last modified first, as analysts work; the case_modified index serves it at any
+    # table size (and case_owner_open_modified the "my open cases" queue).
+    ordering = ["-modified_at", "-number"]
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False

@@ -257,9 +257,11 @@ class Case(ConcurrentTransitionMixin, TenantModel):
         ordering = ["-modified_at", "-number"]
         indexes = [
             models.Index(fields=["organization", "-modified_at"], name="case_org_modified"),
+            # Care's queues across every tenant, last modified first, and "my open cases".
+            models.Index(fields=["-modified_at", "-number"], name="case_modified"),
             models.Index(
-                fields=["contact", "-modified_at"],
-                name="case_contact_open_modified",
+                fields=["owner", "-modified_at"],
+                name="case_owner_open_modified",
                 condition=~Q(status="closed"),
             ),
             models.Index(fields=["organization", "status", "-modified_at"], name="case_org_status"),
