@@ -73,6 +73,19 @@ def organizations_for_user(user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(pk__in=visible_organization_ids(user))
 
 
+def visible_organizations(user: User) -> list[Organization]:
+    """A customer's organizations by name (name, slug and creation time loaded), for the
+    layout and the list filters of one request: cached on the user object, which lives only
+    as long as the request, like the access levels."""
+    cached = getattr(user, "_visible_organizations_cache", None)
+    if cached is None:
+        cached = list(
+            organizations_for_user(user).only("name", "slug", "created_at").order_by("name")
+        )
+        user._visible_organizations_cache = cached
+    return cached
+
+
 def organizations_short_of_designated_contacts(
     organizations: QuerySet[Organization] | None = None, minimum: int = 2
 ) -> QuerySet[Organization]:

@@ -19,6 +19,9 @@ Runs on the database of bench/generate.py and leaves it as it found it:
    no other row has) and puts the cases back from the side table. An interrupted run is
    cleaned up by the next one before it starts.
 
+``--workers 2`` runs two sweeps at once, as two Celery workers would; they share the due
+rows through ``skip_locked``.
+
 The outbox normally rings a Celery worker after each commit; ``--doorbell off`` (default)
 leaves that out, so the figure is the sweep's own work, ``--doorbell redis`` rings Redis
 db 14 (flushed afterwards) as production would.
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import os
 import random
 import sys
@@ -194,33 +198,37 @@ def explain(now: datetime, batch: int) -> tuple[str, str]:
     """The plans of the sweep's two queries: the read of due timers, and the lock of one."""
     from django.db import transaction
 
-    from followups.models import ACTIVE, FollowUpTimer
-    from followups.services import due_timer_ids, lock_due_timer
+    from followups.services import due_timer_for_update, due_timers
     from portal.tenancy import scopes_disabled
 
     with scopes_disabled():
-        read = (
-            FollowUpTimer.unscoped.filter(ACTIVE, next_due_at__lte=now)
-            .order_by("next_due_at")
-            .values_list("pk", flat=True)[:batch]
-        )
+        read = due_timers(now=now)[:batch]
         read_plan = read.explain(analyze=True, buffers=True)
-        assert list(read) == due_timer_ids(now=now, batch=batch), "the bench reads as the sweep"
-        pk = read[0]
         # EXPLAIN ANALYZE runs the query, lock included: inside a transaction rolled back.
         with transaction.atomic():
-            lock = FollowUpTimer.unscoped.select_for_update(skip_locked=True, of=("self",))
-            lock = lock.filter(ACTIVE, pk=pk, next_due_at__lte=now)
+            lock = due_timer_for_update(pk=read[0], now=now)[:1]
             lock_plan = lock.explain(analyze=True, buffers=True)
-            assert lock_due_timer(pk=pk, now=now) is not None
             transaction.set_rollback(True)
     return read_plan, lock_plan
 
 
-def timed_sweep(label: str, now: datetime, batch: int) -> dict:
-    from django.db import connection
+def _sweep_in_process(now: datetime, batch: int, doorbell: str) -> int:
+    """One sweep in a process of its own, as a second Celery worker would run it."""
+    from unittest import mock
 
+    require_postgres()
+    if doorbell == "redis":
+        os.environ["CELERY_BROKER_URL"] = DOORBELL_REDIS
+    setup_django()
     from followups.services import followup_sweep
+
+    ring = mock.patch("portal.outbox._ring") if doorbell == "off" else mock.MagicMock()
+    with ring:
+        return followup_sweep(now=now, batch=batch)
+
+
+def timed_sweep(label: str, now: datetime, batch: int, workers: int, doorbell: str) -> None:
+    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -230,14 +238,16 @@ def timed_sweep(label: str, now: datetime, batch: int) -> dict:
         )
         due = cursor.fetchone()[0]
     started = time.monotonic()
-    performed = followup_sweep(now=now, batch=batch)
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        counts = pool.starmap(_sweep_in_process, [(now, batch, doorbell)] * workers)
     seconds = time.monotonic() - started
+    performed = sum(counts)
     log(
-        f"{label}: {performed:,} of {due:,} due steps in {seconds:.1f} s, "
-        f"{performed / seconds:,.0f} timers/s, {seconds / max(performed, 1) * 1000:.1f} ms "
-        f"per step (one transaction each; reads of {batch})"
+        f"{label}: {performed:,} of {due:,} due steps in {seconds:.1f} s with {workers} "
+        f"sweep(s) at once {counts}, {performed / seconds:,.0f} timers/s, "
+        f"{seconds / max(performed, 1) * 1000:.1f} ms per step (one transaction each; "
+        f"reads of {batch})"
     )
-    return {"label": label, "due": due, "performed": performed, "seconds": seconds}
 
 
 def main() -> None:
@@ -246,13 +256,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500, help="timers per round (500)")
     parser.add_argument("--close", action="store_true", help="also time a sweep of closes")
     parser.add_argument("--doorbell", choices=["off", "redis"], default="off")
+    parser.add_argument("--workers", type=int, default=1, help="sweeps running at once (1)")
     args = parser.parse_args()
     require_postgres()
     if args.doorbell == "redis":
         os.environ["CELERY_BROKER_URL"] = DOORBELL_REDIS
     setup_django()
-
-    from unittest import mock
 
     from django.core.management import call_command
     from django.db import connection
@@ -271,19 +280,18 @@ def main() -> None:
         print(read_plan)
         print("\nThe lock of one due timer, once per step:\n")
         print(lock_plan, "\n", flush=True)
-        ring = mock.patch("portal.outbox._ring") if args.doorbell == "off" else mock.MagicMock()
-        with ring:
-            timed_sweep("Reminder sweep", SWEEP_REMINDERS, args.batch)
-            if args.close:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"UPDATE followups_followuptimer SET next_due_at = close_due_at "
-                        f"WHERE id IN (SELECT id FROM {TIMERS}) AND stopped_at IS NULL "
-                        "AND next_due_at <= %s",
-                        [SWEEP_CLOSE],
-                    )
-                    cursor.execute("ANALYZE followups_followuptimer")
-                timed_sweep("Close sweep", SWEEP_CLOSE, args.batch)
+        sweep = (args.batch, args.workers, args.doorbell)
+        timed_sweep("Reminder sweep", SWEEP_REMINDERS, *sweep)
+        if args.close:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE followups_followuptimer SET next_due_at = close_due_at "
+                    f"WHERE id IN (SELECT id FROM {TIMERS}) AND stopped_at IS NULL "
+                    "AND next_due_at <= %s",
+                    [SWEEP_CLOSE],
+                )
+                cursor.execute("ANALYZE followups_followuptimer")
+            timed_sweep("Close sweep", SWEEP_CLOSE, *sweep)
     finally:
         with connection.cursor() as cursor:
             clean_up(cursor)

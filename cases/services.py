@@ -43,7 +43,7 @@ from cases.models import (
     SubType,
 )
 from cases.numbering import next_case_number
-from cases.search import search_document_append
+from cases.search import search_document, search_document_append
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 SUBJECT_MAX = 200
@@ -364,6 +364,7 @@ def case_open(
     data = _clean_input(data)
     deployment, service = validate_case_input(data)
     validate_uploads(uploads)
+    document = search_document(f"{data.subject}\n{data.description}")
     case = Case(
         organization=data.organization,
         number=next_case_number(),
@@ -383,10 +384,14 @@ def case_open(
         opened_at=now,
         modified_at=now,
         channel=channel,
+        search_vector=document,
     )
     case.status = STATUS_OF[case.sub_status]
     case.save(force_insert=True)
-    search_document_append(case_id=case.pk, text=f"{case.subject}\n{case.description}")
+    if document is not None:
+        # The attribute still holds the expression: leave the field unloaded, so that a later
+        # save writes only loaded fields and never recomputes (and shortens) the document.
+        del case.search_vector
     if uploads:
         _add_update(
             case,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -22,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts.models import BusinessCalendar, User
 from accounts.selectors import business_calendar_for
@@ -76,15 +76,16 @@ def followup_start(*, case: Case, now: datetime) -> FollowUpTimer:
     """A fresh timer for the request the case is waiting on (F-1 … F-4). Due times are
     business days on the organization's calendar, stored in UTC (B-2, B-4)."""
     calendar = business_calendar_for(case.organization)
+    reminder1 = add_business_days(calendar, now, REMINDER_1_DAYS)
     return FollowUpTimer.unscoped.create(
         organization_id=case.organization_id,
         case=case,
         reason=FollowUpTimer.Reason(case.sub_status),
         started_at=now,
-        reminder1_due_at=add_business_days(calendar, now, REMINDER_1_DAYS),
+        reminder1_due_at=reminder1,
         reminder2_due_at=add_business_days(calendar, now, REMINDER_2_DAYS),
         close_due_at=add_business_days(calendar, now, CLOSE_DAYS),
-        next_due_at=add_business_days(calendar, now, REMINDER_1_DAYS),
+        next_due_at=reminder1,
         created_at=now,
     )
 
@@ -101,7 +102,7 @@ def _stop(case: Case, *, now: datetime, reason: str) -> int:
 class Outcome(Enum):
     PERFORMED = "performed"
     STOPPED = "stopped"  # the case had moved on: no step, the timer is over
-    BUSY = "busy"  # someone holds the case right now: the next run does it
+    BUSY = "busy"  # the case or timer is held by someone else, or the step failed: next run
 
 
 @dataclass
@@ -111,22 +112,24 @@ class _SweepRun:
     passed: set[int] = field(default_factory=set)
 
 
-def due_timer_ids(*, now: datetime, batch: int, exclude: Collection[int] = ()) -> list[int]:
-    """The sweep's read: running timers whose next step is due, oldest first, without
-    locks. Served by the partial index ``followup_due``, which holds running timers only,
-    so the cost follows the due rows, not the table (bench/followups_sweep.py: the plan)."""
-    due = FollowUpTimer.unscoped.filter(ACTIVE, next_due_at__lte=now)
-    if exclude:
-        due = due.exclude(pk__in=exclude)
-    return list(due.order_by("next_due_at").values_list("pk", flat=True)[:batch])
+def due_timers(*, now: datetime) -> QuerySet:
+    """The sweep's read: ids of running timers whose next step is due, oldest first,
+    without locks. Served by the partial index ``followup_due``, which holds running timers
+    only, so the cost follows the due rows, not the table (bench/followups_sweep.py)."""
+    return (
+        FollowUpTimer.unscoped.filter(ACTIVE, next_due_at__lte=now)
+        .order_by("next_due_at")
+        .values_list("pk", flat=True)
+    )
 
 
-def lock_due_timer(*, pk: int, now: datetime) -> FollowUpTimer | None:
-    """The timer, locked, if it is still running and due and no other sweep holds it."""
+def due_timer_for_update(*, pk: int, now: datetime) -> QuerySet[FollowUpTimer]:
+    """The timer, to be locked, if it is still running and due; a row another sweep holds
+    is skipped, not waited for. Ordered by key: the model's ordering would add a sort."""
     return (
         FollowUpTimer.unscoped.select_for_update(skip_locked=True, of=("self",))
         .filter(ACTIVE, pk=pk, next_due_at__lte=now)
-        .first()
+        .order_by("pk")
     )
 
 
@@ -150,7 +153,13 @@ def followup_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> int:
     performed = 0
     delay = float(getattr(settings, "FOLLOWUP_SWEEP_STEP_DELAY", 0) or 0)
     with scopes_disabled():
-        while ids := due_timer_ids(now=now, batch=batch, exclude=run.passed):
+        while True:
+            due = due_timers(now=now)
+            if run.passed:
+                due = due.exclude(pk__in=run.passed)
+            ids = list(due[:batch])
+            if not ids:
+                break
             for pk in ids:
                 outcome = _attempt(pk, run, delay)
                 if outcome is Outcome.PERFORMED:
@@ -163,7 +172,7 @@ def followup_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> int:
 def _attempt(pk: int, run: _SweepRun, delay: float) -> Outcome:
     try:
         with transaction.atomic():
-            timer = lock_due_timer(pk=pk, now=run.now)
+            timer = due_timer_for_update(pk=pk, now=run.now).first()
             if timer is None:
                 return Outcome.BUSY  # another sweep has it, or it was just done
             outcome = _step(timer, run)
@@ -183,6 +192,7 @@ def _step(timer: FollowUpTimer, run: _SweepRun) -> Outcome:
         Case.unscoped.select_for_update(skip_locked=True, of=("self",))
         .select_related("contact")
         .filter(pk=timer.case_id)
+        .order_by()
         .first()
     )
     if case is None:
@@ -198,7 +208,7 @@ def _step(timer: FollowUpTimer, run: _SweepRun) -> Outcome:
         _reschedule(timer, now=now)
         return Outcome.STOPPED
     skipped = list(range(timer.steps_done + 1, step))
-    # The unique (timer, step) key: a repeat fails here and its savepoint rolls back.
+    # The unique (timer, step) key: a repeat fails here and its transaction rolls back.
     FollowUpStep.unscoped.create(
         organization_id=timer.organization_id,
         timer=timer,

@@ -151,6 +151,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# With Redis, a signed-in request reads its session from the cache instead of the database
+# (writes still go to the database, so a Redis restart signs nobody out).
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Celery: the database is the source of truth, the broker only a doorbell. Without a
 # broker URL, kombu's filesystem transport needs no server.
