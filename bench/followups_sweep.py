@@ -34,6 +34,7 @@ import io
 import multiprocessing
 import os
 import random
+import secrets
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -259,6 +260,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="sweeps running at once (1)")
     args = parser.parse_args()
     require_postgres()
+    # Production settings, as a worker runs them (DEBUG off: no query log, cached templates);
+    # the spawned sweeps inherit the environment.
+    os.environ.update(
+        {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "127.0.0.1"}
+    )
     if args.doorbell == "redis":
         os.environ["CELERY_BROKER_URL"] = DOORBELL_REDIS
     setup_django()
