@@ -222,6 +222,9 @@ class Case(ConcurrentTransitionMixin, TenantModel):
     closure_reason = models.CharField(max_length=32, choices=ClosureReason.choices, blank=True)
     restored_at = models.DateTimeField(null=True, blank=True)
     rca_delivered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the customer last asked for an escalation (E-7)."
+    )
     first_response_at = models.DateTimeField(null=True, blank=True)
     # Service levels (S-1 … S-8): due times stored in UTC and recomputed on the events that
     # change them (cases.sla), never computed at display time. Null: no such target.

@@ -7,7 +7,6 @@ and records the emails to send after commit (N-5).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -45,6 +44,7 @@ from cases.models import (
 from cases.numbering import next_case_number
 from cases.search import search_document, search_document_append
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from portal.textclean import clean_text
 
 SUBJECT_MAX = 200
 BODY_MAX = 100_000
@@ -154,15 +154,9 @@ def _record(
     )
 
 
-# C0 controls other than tab and line feed: never meaningful in what a person writes, and a
-# NUL is refused by PostgreSQL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def _text(value: object) -> str:
     """Text as stored: line breaks normalised, control characters removed."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return clean_text(value)
 
 
 def _line(value: object) -> str:

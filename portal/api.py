@@ -86,7 +86,10 @@ class ApiGenericView(TenantScopedMixin, generics.GenericAPIView):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Domain errors become status codes: 400 with field errors, 403, 404, 409 with detail."""
     if isinstance(exc, InvalidInput):
-        data: dict[str, Any] = exc.errors or {"detail": exc.message}
+        data: dict[str, Any] = dict(exc.errors) or {"detail": exc.message}
+        rule = getattr(exc, "rule", "")
+        if rule:  # a business rule refused it: say which, and what it says
+            data.update(detail=exc.message, rule=rule)
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message}, status=exc.status_code)

@@ -1,0 +1,165 @@
+"""Escalation emails (N-1, N-2, N-5): decided inside the service's transaction, sent by the
+outbox after commit.
+
+The customer (the case contact and the requester) hears of the request, the decision, the
+resolution and the owner's messages; care managers hear of a new request and of the
+customer's messages. Each email carries the case's reference token, like every case email.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+
+from accounts import roles
+from cases.emails import reference_token, thread_id
+from cases.links import case_url
+from cases.models import CaseEvent
+from escalations.links import escalation_admin_url
+from escalations.models import Escalation, EscalationMessage, State
+from portal.outbox import outbox_enqueue
+
+SUBJECT_LABELS = {
+    State.REQUESTED: "Escalation requested",
+    State.ACCEPTED: "Escalation accepted",
+    State.REJECTED: "Escalation not accepted",
+    State.RESOLVED: "Escalation resolved",
+}
+HEADLINES = {
+    State.REQUESTED: "We received your escalation request.",
+    State.ACCEPTED: "Your escalation is accepted.",
+    State.REJECTED: "Your escalation was not accepted.",
+    State.RESOLVED: "Your escalation is resolved.",
+}
+NEXT_STEPS = {
+    State.REQUESTED: "A Customer Care manager will review it and tell you the decision.",
+    State.ACCEPTED: "The escalation owner follows the case closely and writes to you in the "
+    "escalation feed.",
+    State.REJECTED: "The case goes on as before. You can escalate again if the situation changes.",
+    State.RESOLVED: "If the case still needs attention, post an update on it.",
+}
+
+
+def _customer_recipients(escalation: Escalation) -> list[str]:
+    people = [escalation.case.contact, escalation.requester]
+    return [p.email for p in people if p.is_active]
+
+
+def _manager_recipients(escalation: Escalation) -> list[str]:
+    if escalation.owner_id and escalation.owner.is_active:
+        return [escalation.owner.email]
+    managers = get_user_model().objects.filter(
+        is_active=True, is_staff=True, groups__name=roles.CARE_MANAGER
+    )
+    return list(managers.values_list("email", flat=True))
+
+
+def _send(
+    escalation: Escalation,
+    *,
+    key: str,
+    to: list[str],
+    headline: str,
+    next_step: str,
+    message: EscalationMessage | None,
+    for_care: bool,
+    label: str,
+    now: datetime,
+) -> None:
+    case = escalation.case
+    context = {
+        "case": case,
+        "escalation": escalation,
+        "headline": headline,
+        "next_step": next_step,
+        "message": message,
+        "url": escalation_admin_url(escalation) if for_care else case_url(case.number),
+        "reference": reference_token(case),
+        "phones": settings.PORTAL["CARE_PHONE_NUMBERS"],
+        "for_care": for_care,
+    }
+    outbox_enqueue(
+        organization_id=case.organization_id,
+        key=key,
+        to=to,
+        subject=f"[Case {case.display_number}] {label}: {case.subject} [{reference_token(case)}]",
+        text=render_to_string("emails/escalation_event.txt", context),
+        html=render_to_string("emails/escalation_event.html", context),
+        headers={
+            "References": thread_id(case),
+            "In-Reply-To": thread_id(case),
+            "X-Case-Number": case.display_number,
+        },
+        case_id=case.pk,
+        message_id_hint=f"case-{case.number:08d}.{reference_token(case)[4:]}",
+        now=now,
+    )
+
+
+def escalation_requested(*, escalation: Escalation, event: CaseEvent, now: datetime) -> None:
+    """The confirmation to the customer, and the news to the care managers."""
+    _send(
+        escalation,
+        key=f"escalation-{escalation.pk}-requested",
+        label=SUBJECT_LABELS[State.REQUESTED],
+        to=_customer_recipients(escalation),
+        headline=HEADLINES[State.REQUESTED],
+        next_step=NEXT_STEPS[State.REQUESTED],
+        message=None,
+        for_care=False,
+        now=now,
+    )
+    _send(
+        escalation,
+        key=f"escalation-{escalation.pk}-requested-care",
+        label="New escalation",
+        to=_manager_recipients(escalation),
+        headline=f"{escalation.case.organization.name} escalated case "
+        f"{escalation.case.display_number}: {escalation.get_reason_display()}.",
+        next_step="Accept it (with importance and urgency) or reject it with an explanation.",
+        message=None,
+        for_care=True,
+        now=now,
+    )
+
+
+def escalation_decided(*, escalation: Escalation, event: CaseEvent, now: datetime) -> None:
+    """Acceptance, rejection (with the explanation) or resolution (with the summary)."""
+    _send(
+        escalation,
+        key=f"escalation-{escalation.pk}-{escalation.state}",
+        label=SUBJECT_LABELS[escalation.state],
+        to=_customer_recipients(escalation),
+        headline=HEADLINES[escalation.state],
+        next_step=NEXT_STEPS[escalation.state],
+        message=None,
+        for_care=False,
+        now=now,
+    )
+
+
+def escalation_message(
+    *, escalation: Escalation, message: EscalationMessage, now: datetime
+) -> None:
+    """A message in the escalation feed goes to the other side."""
+    if message.by_care:
+        to, headline = _customer_recipients(escalation), "The escalation owner wrote to you."
+    else:
+        to = _manager_recipients(escalation)
+        headline = f"{message.author.display_name} wrote in the escalation feed."
+    _send(
+        escalation,
+        key=f"escalation-message-{message.pk}",
+        label="Escalation message",
+        to=to,
+        headline=headline,
+        next_step="Answer in the escalation feed on the case page."
+        if message.by_care
+        else "Answer in the escalation feed.",
+        message=message,
+        for_care=not message.by_care,
+        now=now,
+    )
