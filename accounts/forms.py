@@ -35,7 +35,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["display_name", "phone", "time_zone"]
+        fields = ["display_name", "phone", "time_zone", "email_all_cases"]
         help_texts = {"time_zone": "For example Europe/Berlin. Empty: your organization's zone."}
         error_messages = {"display_name": {"required": "Enter the name care should call you by."}}
 

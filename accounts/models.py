@@ -73,6 +73,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text="Times are shown in this zone; empty means the organization's (B-5).",
     )
     pin_hash = models.CharField("PIN", max_length=128, blank=True, editable=False)
+    email_all_cases = models.BooleanField(
+        "Email me about all my organizations' cases",
+        default=False,
+        help_text="For designated contacts: receive the emails of every case of your "
+        "organizations (updates by Customer Care, status changes, follow-ups, escalation "
+        "decisions), not only of the cases you are the contact of (N-1).",
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Member of the care team: may use the care workspace."
     )

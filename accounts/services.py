@@ -67,6 +67,8 @@ def user_update_profile(*, user: User, data: dict) -> User:
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     fields = ["display_name", "phone", "time_zone"]
+    if "email_all_cases" in data:
+        fields.append("email_all_cases")
     for field in fields:
         setattr(user, field, data[field])
     if data.get("new_pin"):

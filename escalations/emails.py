@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from accounts import roles
+from accounts.notifications import case_email_recipients
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import CaseEvent
@@ -44,8 +45,12 @@ NEXT_STEPS = {
 
 
 def _customer_recipients(escalation: Escalation) -> list[str]:
-    people = [escalation.case.contact, escalation.requester]
-    return [p.email for p in people if p.is_active]
+    """The case contact, the requester and the designated contacts who want every case's
+    email (N-1)."""
+    return case_email_recipients(
+        organization_id=escalation.organization_id,
+        people=[escalation.case.contact, escalation.requester],
+    )
 
 
 def _manager_recipients(escalation: Escalation) -> list[str]:
