@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db import router
+from django.db.models import Count, F, Q, QuerySet
 
-from accounts.models import AccessLevel, BusinessCalendar, Membership, Organization, User
+from accounts.models import AccessLevel, BusinessCalendar, Organization, User
 from portal import business_time
 from portal.tenancy import scopes_disabled
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(AccessLevel.values)}
 
 
-def _memberships(user: User) -> list[tuple[int, str, str]]:
-    """(organization id, kind, access level) for each membership; cached on the user."""
-    cached = getattr(user, "_membership_cache", None)
+def _member_organizations(user: User) -> list[Organization]:
+    """The active organizations the user is a member of, by name, each with
+    ``membership_level`` (the user's access level there) and ``calendar_time_zone`` (its
+    business calendar's zone, None without one); cached on the user. This one query serves
+    the tenant scope and, unless a reseller's links add organizations, every other use of
+    the user's organizations in the request (the layout, the lists, opening a case)."""
+    cached = getattr(user, "_member_organizations_cache", None)
     if cached is None:
         with scopes_disabled():
             cached = list(
-                Membership.objects.filter(user=user, organization__is_active=True).values_list(
-                    "organization_id", "organization__kind", "access_level"
+                Organization.objects.filter(membership__user=user, is_active=True)
+                .annotate(
+                    membership_level=F("membership__access_level"),
+                    calendar_time_zone=F("businesscalendar__time_zone"),
                 )
+                .order_by("name")
             )
-        user._membership_cache = cached
+        user._member_organizations_cache = cached
     return cached
+
+
+def _memberships(user: User) -> list[tuple[int, str, str]]:
+    """(organization id, kind, access level) for each membership."""
+    return [(o.pk, o.kind, o.membership_level) for o in _member_organizations(user)]
 
 
 def access_levels(user: User) -> dict[int, str]:
@@ -74,14 +87,28 @@ def organizations_for_user(user: User) -> QuerySet[Organization]:
 
 
 def visible_organizations(user: User) -> list[Organization]:
-    """A customer's organizations by name (name, slug and creation time loaded), for the
-    layout and the list filters of one request: cached on the user object, which lives only
-    as long as the request, like the access levels."""
+    """A customer's organizations by name (with ``calendar_time_zone``: their business
+    calendar's zone, None without one), for the layout, the list filters, the lists' display
+    zone and opening a case in one request: cached on the user object, which lives only as
+    long as the request, like the access levels.
+
+    Unless a reseller's links add organizations, they are the organizations of the user's
+    memberships, which the tenant scope has read already: no query of their own."""
     cached = getattr(user, "_visible_organizations_cache", None)
     if cached is None:
-        cached = list(
-            organizations_for_user(user).only("name", "slug", "created_at").order_by("name")
-        )
+        if user.is_staff:
+            cached = None
+        elif not (levels := access_levels(user)):
+            cached = []
+        else:
+            members = _member_organizations(user)
+            cached = members if {o.pk for o in members} == set(levels) else None
+        if cached is None:
+            cached = list(
+                organizations_for_user(user)
+                .annotate(calendar_time_zone=F("businesscalendar__time_zone"))
+                .order_by("name")
+            )
         user._visible_organizations_cache = cached
     return cached
 
@@ -102,20 +129,31 @@ def organizations_short_of_designated_contacts(
     ).filter(dc_count__lt=minimum, is_active=True)
 
 
+def _instance(model, values: dict):
+    """A model instance from some of its columns as read from the database; the others are
+    deferred (loaded if ever used), as with ``only()``. ``from_db`` takes the values in the
+    order of the model's fields."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(router.db_for_read(model), names, [values[n] for n in names])
+
+
 def business_calendar_for(organization: Organization) -> business_time.Calendar:
     """The organization's calendar for deadline arithmetic: holidays snapshot plus closures.
 
     Without a configured calendar the defaults of B-1 apply in UTC with no holidays.
     """
+    # One query: the calendar's row once per closure (a LEFT JOIN; closures are few).
+    fields = ("time_zone", "working_days", "opens", "closes", "holiday_snapshot")
     with scopes_disabled():
-        calendar = (
-            BusinessCalendar.objects.filter(organization=organization)
-            .prefetch_related("closures")
-            .first()
+        rows = list(
+            BusinessCalendar.objects.filter(organization=organization).values_list(
+                *fields, "closures__day"
+            )
         )
-    if calendar is None:
+    if not rows:
         return business_time.Calendar(tz="UTC")
-    closed = calendar.snapshot_holidays() | {c.day for c in calendar.closures.all()}
+    calendar = _instance(BusinessCalendar, dict(zip(fields, rows[0], strict=False)))
+    closed = calendar.snapshot_holidays() | {row[-1] for row in rows if row[-1] is not None}
     return business_time.Calendar(
         tz=calendar.time_zone,
         working_days=frozenset(calendar.working_days),

@@ -51,6 +51,9 @@ from cases.models import (
 )
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_feed, case_history, visible_cases
+from escalations.admin import CaseEscalationInline
+from escalations.models import Reason as EscalationReason
+from escalations.models import State as EscalationState
 from portal.admin import CareAdminMixin, CheapCountPaginator, capped_count
 from portal.audit import audit_staff_access
 from portal.errors import DomainError
@@ -576,6 +579,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         "priority_label",
         "sub_status_label",
         "next_due",
+        "escalated",
         "owner_name",
         "modified_at",
     ]
@@ -594,6 +598,8 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         ("opened_at", admin.DateFieldListFilter),
         ("modified_at", admin.DateFieldListFilter),
         ("closed_at", admin.DateFieldListFilter),
+        # "Has date": escalated at least once (E-7); the stored time, no join.
+        ("escalated_at", admin.DateFieldListFilter),
     ]
     # Shows the search box; get_search_results decides what a term matches.
     search_fields = ["subject", "organization__name"]
@@ -610,6 +616,8 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     paginator = CheapCountPaginator
     actions = ["assign_to_me", "assign_to_analyst", "change_priority", "request_info"]
+    # The case's escalations, read-only, each linking to its review page (E-8).
+    inlines = [CaseEscalationInline]
 
     fieldsets = [
         (
@@ -740,6 +748,16 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             return format_html("<strong>{} · at risk</strong>", when)
         return when
 
+    @admin.display(description="Escalated")
+    def escalated(self, obj: Case) -> str:
+        """When the customer last asked for an escalation (E-7): a stored column."""
+        if obj.escalated_at is None:
+            return ""
+        when = date_format(timezone.localtime(obj.escalated_at), "j M")
+        return format_html(
+            '<span class="case-escalated" data-testid="case-escalated">{}</span>', when
+        )
+
     def get_ordering(self, request):
         # A queue worked in due order is shown in that order, until a header sorts it.
         key = request.GET.get("queue")
@@ -815,7 +833,7 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
         """Names of the owners that owner-change events mention (one query)."""
         ids = set()
         for event in events:
-            if event.kind == CaseEvent.Kind.OWNER:
+            if event.kind in (CaseEvent.Kind.OWNER, CaseEvent.Kind.ESCALATION):
                 ids |= {v for v in (event.before.get("owner"), event.after.get("owner")) if v}
         if not ids:
             return {}
@@ -830,6 +848,9 @@ class CaseAdmin(CareAdminMixin, admin.ModelAdmin):
             "owner": lambda v: people.get(v, f"user #{v}"),
             "type": lambda v: Case(type=v).get_type_display(),
             "sub_type": lambda v: Case(sub_type=v).get_sub_type_display(),
+            "state": lambda v: EscalationState(v).label if v in EscalationState.values else v,
+            "reason": lambda v: EscalationReason(v).label if v in EscalationReason.values else v,
+            "escalation": lambda v: f"#{v}",
         }
         changes = []
         for key in sorted((set(event.before) | set(event.after)) - {"status", "update"}):

@@ -21,11 +21,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import AccessLevel, Organization
-from accounts.selectors import access_levels
+from accounts.models import AccessLevel
+from accounts.selectors import access_levels, visible_organizations
 from cases import policy, selectors, services
 from cases.downloads import attachment_response
-from cases.filters import CaseFilterSet
+from cases.filters import CaseFilterSet, case_filterset_for
 from cases.models import Case, Channel, CloudService
 from cases.serializers import (
     AssignSerializer,
@@ -86,11 +86,24 @@ def _detail(request: Request, case: Case, *, code: int = status.HTTP_200_OK) -> 
     return Response(CaseDetailSerializer(case, context=context).data, status=code)
 
 
+class _CaseFilterBackend(DjangoFilterBackend):
+    """Filters with the filters the request gives a value only (see case_filterset_for);
+    the schema still lists every filter of CaseFilterSet."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return None
+        if filterset_class is CaseFilterSet:
+            filterset_class = case_filterset_for(request.query_params)
+        return filterset_class(**self.get_filterset_kwargs(request, queryset, view))
+
+
 class _CaseFilters:
     """The filters of C-13, from the same FilterSet as the portal's lists and exports."""
 
     filterset_class = CaseFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [_CaseFilterBackend]
     # A hint for the schema generator only (it is never queried): the rows come from
     # get_queryset, which starts from what the caller may see.
     queryset = Case.unscoped.none()
@@ -134,9 +147,8 @@ class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
         if user.is_staff:
             raise NotAllowed("Cases are opened by the customer's designated contacts.")
         levels = access_levels(user)
-        organizations = {
-            org.slug: org for org in Organization.objects.filter(pk__in=levels, is_active=True)
-        }
+        # The request's organizations, read with the memberships when there is one.
+        organizations = {org.slug: org for org in visible_organizations(user)}
         can_open = [
             org
             for org in organizations.values()
@@ -168,9 +180,12 @@ class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
             now=timezone.now(),
             uploads=data.get("attachments", []),
         )
-        response = _detail(request, case, code=status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
-        return response
+        # The case as the service stored it: every field the detail shows is on the instance
+        # (organization, deployment, service and contact are the objects the service wrote,
+        # the SLA targets were set on it), so it is not read back.
+        context = {"request": request, "now": timezone.now()}
+        data = CaseDetailSerializer(case, context=context).data
+        return Response(data, status=status.HTTP_201_CREATED, headers={"Location": data["url"]})
 
 
 class CaseExportView(_CaseFilters, ApiGenericView):

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from accounts.notifications import case_email_recipients
 from cases.links import case_url
 from cases.models import Case, CaseEvent, CaseUpdate, Priority, SubStatus
 from portal.outbox import mail_domain, outbox_enqueue
@@ -51,8 +52,8 @@ def thread_id(case: Case) -> str:
 
 
 def _recipients(case: Case) -> list[str]:
-    contact = case.contact
-    return [contact.email] if contact.is_active else []
+    """The case contact, and the designated contacts who want every case's email (N-1)."""
+    return case_email_recipients(organization_id=case.organization_id, people=[case.contact])
 
 
 def _send(

@@ -42,7 +42,20 @@ def _deployments(request):
     return Deployment.objects.all() if request is not None else Deployment.objects.none()
 
 
-class _BoundedIdsField(ModelMultipleChoiceField):
+class _ChoicesField(ModelMultipleChoiceField):
+    """An empty choice ("Any" in a list's select) chooses nothing instead of being an
+    invalid choice, and nothing chosen is an empty list: the filter then skips at once,
+    where an empty queryset would be compiled to find out that it is empty."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [v for v in value if v not in ("", None)]
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
+
+class _BoundedIdsField(_ChoicesField):
     """Ids are digits and bounded, so a huge number is a clear error rather than a
     database overflow."""
 
@@ -64,6 +77,8 @@ class _DeploymentFilter(filters.ModelMultipleChoiceFilter):
 class _ByObject(filters.ModelMultipleChoiceFilter):
     """Chosen by slug, compared by object: django-filter would compare the foreign key
     with the slug text itself."""
+
+    field_class = _ChoicesField
 
     def get_filter_predicate(self, v):
         return {self.field_name: v}
@@ -127,3 +142,29 @@ class CaseFilterSet(filters.FilterSet):
         if any("priority" in o for o in ordering):
             queryset = queryset.annotate(priority_rank=PRIORITY_ORDER)
         return super().filter_queryset(queryset)
+
+
+_NARROWED: dict[frozenset[str], type[CaseFilterSet]] = {}
+_NARROWED_KEPT = 512
+
+
+def case_filterset_for(params) -> type[CaseFilterSet]:
+    """CaseFilterSet with only the filters that the query string gives a value.
+
+    A filter without a value filters nothing, but the filter set still copies it, builds
+    its form field and validates it, which costs more than the query of a list page. The
+    narrowed classes are kept per set of names (there are few in practice)."""
+    names = frozenset(
+        name
+        for name in params
+        if name in CaseFilterSet.base_filters and any(v != "" for v in params.getlist(name))
+    )
+    narrowed = _NARROWED.get(names)
+    if narrowed is None:
+        narrowed = type("CaseFilterSet", (CaseFilterSet,), {"__module__": __name__})
+        narrowed.base_filters = {
+            name: f for name, f in CaseFilterSet.base_filters.items() if name in names
+        }
+        if len(_NARROWED) < _NARROWED_KEPT:
+            _NARROWED[names] = narrowed
+    return narrowed

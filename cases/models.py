@@ -289,6 +289,12 @@ class Case(ConcurrentTransitionMixin, TenantModel):
                 name="case_sla_attention",
                 condition=~Q(status="closed") & ~Q(sla_state="ok"),
             ),
+            # Care's "escalated" filter: the few escalated cases, latest first.
+            models.Index(
+                fields=["-escalated_at"],
+                name="case_escalated",
+                condition=Q(escalated_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -84,6 +84,7 @@ class CaseListSerializer(serializers.ModelSerializer):
             "opened_at",
             "modified_at",
             "closed_at",
+            "escalated_at",
         )
         read_only_fields = fields
 

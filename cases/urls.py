@@ -1,7 +1,7 @@
 """Customer portal URLs for cases, under /cases/. A case's URL carries its number as shown,
 8 digits (C-1), the same as ``cases.links.case_path``."""
 
-from django.urls import path, register_converter
+from django.urls import include, path, register_converter
 
 from cases import report_views, views
 
@@ -41,4 +41,6 @@ urlpatterns = [
     path("<case_number:number>/confirm/", views.case_confirm, name="confirm"),
     path("<case_number:number>/close/", views.case_close_view, name="close"),
     path("<case_number:number>/reopen/", views.case_reopen_view, name="reopen"),
+    # Escalations of the case (E-1 … E-9): the form, the escalation and its feed.
+    path("<case_number:number>/", include("escalations.urls")),
 ]

@@ -168,3 +168,21 @@ def escalation_message(
         for_care=not message.by_care,
         now=now,
     )
+
+
+def escalation_assigned(*, escalation: Escalation, assigned_by, now: datetime) -> None:
+    """A manager named owner by someone else hears of it."""
+    owner = escalation.owner
+    if owner is None or owner.pk == assigned_by.pk or not owner.is_active:
+        return
+    _send(
+        escalation,
+        key=f"escalation-{escalation.pk}-owner-{owner.pk}-{now.timestamp():.6f}",
+        label="Escalation assigned to you",
+        to=[owner.email],
+        headline=f"{assigned_by.display_name} made you the owner of this escalation.",
+        next_step="Follow the case closely and keep the customer informed in the escalation feed.",
+        message=None,
+        for_care=True,
+        now=now,
+    )

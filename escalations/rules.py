@@ -103,18 +103,36 @@ def reason_refusal(case: Case, reason: str, now: datetime) -> Refusal | None:
     if reason == Reason.NO_UPDATE:
         if case.priority not in NO_UPDATE_PRIORITIES:
             return Refusal("E-6", "“No update” applies to HIGH and CRITICAL cases only.")
+        # Silence is counted from the last public care update, or from the opening when
+        # care has not written yet: a case opened a minute ago has not gone without news.
         last = last_public_care_update_at(case)
-        if last is not None and now - last < NO_UPDATE_WINDOW:
+        since = max(last, case.opened_at) if last is not None else case.opened_at
+        if now - since < NO_UPDATE_WINDOW:
             return Refusal(
                 "E-6",
                 "“No update” applies when Customer Care has posted no update for 24 hours; "
-                f"the last one was at {last:%Y-%m-%d %H:%M} UTC.",
+                + (
+                    f"the last one was at {last:%Y-%m-%d %H:%M} UTC."
+                    if last is not None
+                    else f"the case was opened at {case.opened_at:%Y-%m-%d %H:%M} UTC."
+                ),
             )
     return None
 
 
-def eligibility(user: User, case: Case, now: datetime) -> Eligibility:
-    """E-1 … E-6 for this user and case at ``now``."""
+def eligibility(
+    user: User,
+    case: Case,
+    now: datetime,
+    *,
+    escalations: list[Escalation] | None = None,
+    with_reasons: bool = True,
+) -> Eligibility:
+    """E-1 … E-6 for this user and case at ``now``.
+
+    ``escalations``: the case's escalations when the caller has them already (the case
+    page), so the active one is not looked up again. ``with_reasons=False`` leaves out the
+    per-reason answers (E-5, E-6), which only the form needs."""
     if not policy.is_designated_contact(user, case):
         message = (
             "Escalations are requested by the customer's designated contacts."
@@ -135,7 +153,10 @@ def eligibility(user: User, case: Case, now: datetime) -> Eligibility:
                 "reopen" if can_reopen else "",
             )
         )
-    active = active_escalation(case)
+    if escalations is None:
+        active = active_escalation(case)
+    else:
+        active = next((e for e in escalations if e.is_active), None)
     if active is not None:
         return Eligibility(
             Refusal(
@@ -155,5 +176,7 @@ def eligibility(user: User, case: Case, now: datetime) -> Eligibility:
                 "priority_request",
             )
         )
+    if not with_reasons:
+        return Eligibility(None)
     reasons = {r.value: reason_refusal(case, r.value, now) for r in Reason}
     return Eligibility(None, reasons)

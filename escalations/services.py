@@ -229,6 +229,7 @@ def escalation_accept(
         escalation.case, escalation, actor=actor, channel=channel, now=now, before=before
     )
     emails.escalation_decided(escalation=escalation, event=event, now=now)
+    emails.escalation_assigned(escalation=escalation, assigned_by=actor, now=now)
     return escalation
 
 
@@ -317,6 +318,7 @@ def escalation_reassign(
         internal=True,
         created_at=now,
     )
+    emails.escalation_assigned(escalation=escalation, assigned_by=actor, now=now)
     return escalation
 
 

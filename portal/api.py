@@ -219,7 +219,7 @@ def _type_of(schema: dict[str, Any], components: dict[str, Any]) -> str:
     return kind
 
 
-TAG_ORDER = ("auth", "people", "catalogue", "cases", "case actions", "files")
+TAG_ORDER = ("auth", "people", "catalogue", "cases", "case actions", "escalations", "files")
 
 
 def _plain(description: str) -> str:

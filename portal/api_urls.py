@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import api as accounts_api
 from cases import api as cases_api
+from escalations import api as escalations_api
 from portal import api
 
 
@@ -49,6 +50,11 @@ urlpatterns = [
         cases_api.CaseHistoryView.as_view(),
         name="case-history",
     ),
+    path(
+        "v1/cases/<api_case_number:number>/escalations/",
+        escalations_api.CaseEscalationsView.as_view(),
+        name="case-escalations",
+    ),
     *(
         path(
             f"v1/cases/<api_case_number:number>/{name}/",
@@ -61,6 +67,31 @@ urlpatterns = [
         "v1/attachments/<str:token>/",
         cases_api.AttachmentDownloadView.as_view(),
         name="attachment-download",
+    ),
+    path(
+        "v1/escalations/<int:id>/",
+        escalations_api.EscalationDetailView.as_view(),
+        name="escalation-detail",
+    ),
+    path(
+        "v1/escalations/<int:id>/messages/",
+        escalations_api.EscalationMessagesView.as_view(),
+        name="escalation-messages",
+    ),
+    path(
+        "v1/escalations/<int:id>/accept/",
+        escalations_api.EscalationAcceptView.as_view(),
+        name="escalation-accept",
+    ),
+    path(
+        "v1/escalations/<int:id>/reject/",
+        escalations_api.EscalationRejectView.as_view(),
+        name="escalation-reject",
+    ),
+    path(
+        "v1/escalations/<int:id>/resolve/",
+        escalations_api.EscalationResolveView.as_view(),
+        name="escalation-resolve",
     ),
     re_path(r"^v1/", api.not_found, name="not-found"),
 ]

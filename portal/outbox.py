@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from portal.models import OutboxEmail
@@ -85,24 +86,49 @@ def outbox_enqueue(
     recipients = sorted({a for a in (_address(raw) for raw in to) if a})
     if not recipients:
         return None
-    with scopes_disabled():
-        if OutboxEmail.objects.filter(idempotency_key=key).exists():
-            return None
-        email = OutboxEmail.objects.create(
-            organization_id=organization_id,
-            idempotency_key=key,
-            message_id=message_id_for(key, message_id_hint),
-            to=recipients,
-            subject=one_line(subject)[:255],
-            body_text=text,
-            body_html=html,
-            headers={one_line(k): one_line(v) for k, v in (headers or {}).items()},
-            case_id=case_id,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    email = OutboxEmail(
+        organization_id=organization_id,
+        idempotency_key=key,
+        message_id=message_id_for(key, message_id_hint),
+        to=recipients,
+        subject=one_line(subject)[:255],
+        body_text=text,
+        body_html=html,
+        headers={one_line(k): one_line(v) for k, v in (headers or {}).items()},
+        case_id=case_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    if not _insert_unless_decided(email):
+        return None
     transaction.on_commit(lambda: _ring(email.pk))
     return email
+
+
+def _insert_unless_decided(email: OutboxEmail) -> bool:
+    """Insert the row unless its key is already used; True if this call inserted it.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING id) instead of a look-up and
+    an insert: the unique key decides, which also holds against a concurrent transaction
+    deciding the same email. Like a bulk insert it sends no save signals (nothing listens
+    to the outbox's)."""
+    meta = OutboxEmail._meta
+    using = router.db_for_write(OutboxEmail)
+    with scopes_disabled():
+        rows = OutboxEmail.objects.db_manager(using)._insert(
+            [email],
+            fields=[f for f in meta.concrete_fields if not f.primary_key],
+            returning_fields=meta.db_returning_fields,
+            using=using,
+            on_conflict=OnConflict.IGNORE,
+        )
+    if not rows or rows[0] is None:
+        return False
+    for field, value in zip(meta.db_returning_fields, rows[0], strict=True):
+        setattr(email, field.attname, value)
+    email._state.adding = False
+    email._state.db = using
+    return True
 
 
 def _ring(email_id: int) -> None:

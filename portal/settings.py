@@ -238,7 +238,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema generator must not query through the scoped default managers.
     "DEFAULT_QUERY_MANAGER": "_base_manager",
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "cases.models.Priority"},
+    "ENUM_NAME_OVERRIDES": {
+        "PriorityEnum": "cases.models.Priority",
+        "LevelEnum": "escalations.models.Level",
+    },
 }
 
 # Product settings.

@@ -66,3 +66,22 @@ def test_profile_saves_the_preference(client, dc_a):
     client.post(reverse("profile"), data)
     dc_a.refresh_from_db()
     assert dc_a.email_all_cases is False
+
+
+def test_care_update_is_emailed_to_opted_in_designated_contacts(org_a, dc_a, analyst):
+    # N-1: a public update by care reaches the contact and the opted-in designated contacts
+    from django.utils import timezone
+
+    from cases.services import case_post_update
+    from portal.models import OutboxEmail
+    from portal.tenancy import scopes_disabled
+    from tests.factories import open_case
+
+    other = _opt_in(member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "dc2@org-a.example"))
+    case = open_case(dc_a, org_a)
+    with scopes_disabled():
+        case_post_update(
+            case=case, actor=analyst, body="We are on it.", channel="admin", now=timezone.now()
+        )
+        email = OutboxEmail.objects.filter(case_id=case.pk).latest("id")
+    assert email.to == sorted([dc_a.email, other.email])

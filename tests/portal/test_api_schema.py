@@ -23,6 +23,12 @@ ENDPOINTS = {
     "/api/v1/cases/{number}/updates/": {"get", "post"},
     "/api/v1/cases/{number}/history/": {"get"},
     "/api/v1/attachments/{token}/": {"get"},
+    "/api/v1/cases/{number}/escalations/": {"get", "post"},
+    "/api/v1/escalations/{id}/": {"get"},
+    "/api/v1/escalations/{id}/messages/": {"get", "post"},
+    "/api/v1/escalations/{id}/accept/": {"post"},
+    "/api/v1/escalations/{id}/reject/": {"post"},
+    "/api/v1/escalations/{id}/resolve/": {"post"},
     **{
         f"/api/v1/cases/{{number}}/{action}/": {"post"}
         for action in (

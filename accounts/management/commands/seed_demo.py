@@ -7,8 +7,8 @@ from accounts.demo import DEMO_LOGINS, seed_people_and_organizations
 
 class Command(BaseCommand):
     help = (
-        "Creates the demo organizations, people, deployments, calendars and a spread of "
-        "cases (idempotent). --cases N also generates N more cases."
+        "Creates the demo organizations, people, deployments, calendars, a spread of "
+        "cases and a few escalations (idempotent). --cases N also generates N more cases."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -22,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from cases.demo import seed_cases, seed_demo_spread
+        from escalations.demo import seed_demo_escalations
 
         count = options["cases"]
         if count is not None and count < 0:
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         spread = seed_demo_spread(now=now, stdout=self.stdout)
         if spread:
             self.stdout.write(f"{spread} demo cases added in every state.")
+        escalations = seed_demo_escalations(now=now)
+        if escalations:
+            self.stdout.write(f"{escalations} demo escalations added.")
         if count:
             made = seed_cases(count=count, now=now, stdout=self.stdout)
             self.stdout.write(f"{made} cases generated.")

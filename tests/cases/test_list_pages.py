@@ -1,0 +1,103 @@
+"""The case lists as the filter form submits them, what one list page costs (C-13), and
+opening a case through the API without reading it back (C-4)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from portal.tenancy import scopes_disabled
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_any_in_the_filter_form_filters_nothing(client, org_a, dc_a):
+    # DOMAIN C-13: the form sends every field; a select left at "Any" sends an empty value.
+    CaseFactory(organization=org_a, contact=dc_a, subject="High open", priority="high")
+    CaseFactory(organization=org_a, contact=dc_a, subject="Low open", priority="low")
+    client.force_login(dc_a)
+    form = {
+        "q": "",
+        "organization": "",
+        "deployment": "",
+        "service": "",
+        "contact": "",
+        "opened_after": "",
+        "opened_before": "",
+        "priority": "high",
+    }
+
+    page = client.get(reverse("cases:all"), form).content.decode()
+
+    assert 'data-testid="filter-errors"' not in page
+    assert re.findall(r"(?:High|Low) open", page) == ["High open"]
+
+
+def test_api_list_takes_empty_filters_as_none(client, org_a, dc_a):
+    CaseFactory(organization=org_a, contact=dc_a, subject="Only one")
+    client.force_login(dc_a)
+
+    response = client.get("/api/v1/cases/", {"deployment": "", "service": "", "status": "open"})
+
+    assert response.status_code == 200
+    assert [row["subject"] for row in response.json()["results"]] == ["Only one"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"status": "open", "priority": "high"},
+        {"q": "transfer"},
+        {"ordering": "priority", "type": "support"},
+    ],
+)
+def test_list_pages_need_few_queries(client, org_a, dc_a, query):
+    """Session, user, the memberships with their organizations and the rows; nothing per
+    row and nothing for the filter form's choices once they are cached."""
+    for _ in range(3):
+        CaseFactory(organization=org_a, contact=dc_a)
+    client.force_login(dc_a)
+    for url in (reverse("cases:all"), reverse("cases:mine")):
+        client.get(url, query)  # warm up the process-wide choices
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, query).status_code == 200
+        assert len(queries) <= 4, [q["sql"][:80] for q in queries]
+
+
+def test_opening_a_case_answers_with_the_case_as_stored(org_a, dc_a):
+    # DOMAIN C-1, C-4: the answer is the detail a GET gives, without reading the case back.
+    with scopes_disabled():
+        deployment = org_a.deployments.first()
+    token, _ = Token.objects.get_or_create(user=dc_a)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = {
+        "organization": org_a.slug,
+        "deployment": deployment.pk,
+        "service": "routing",
+        "type": "support",
+        "sub_type": "problem",
+        "implementation_stage": "production",
+        "subject": "  Calls drop after transfer  ",
+        "description": "Since 09:10 UTC calls drop.\n",
+        "priority": "high",
+        "business_impact": "Customers call back.",
+    }
+
+    with CaptureQueriesContext(connection) as queries:
+        created = client.post("/api/v1/cases/", body, format="json")
+
+    assert created.status_code == 201, created.json()
+    # 14: the acknowledgement's recipients include the opted-in designated contacts (N-1).
+    assert len(queries) <= 14, [q["sql"][:80] for q in queries]
+    shown = client.get(created["Location"])
+    assert created.json() == shown.json()
+    assert created.json()["subject"] == "Calls drop after transfer"
