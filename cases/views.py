@@ -111,7 +111,7 @@ def _require_case_pages(request: HttpRequest) -> None:
         raise PermissionDenied("Your access level does not include cases.")
 
 
-def _case_or_404(request: HttpRequest, number: int) -> Case:
+def case_or_404(request: HttpRequest, number: int) -> Case:
     try:
         return case_get_for_user(user=request.user, number=number)
     except NotFound as exc:
@@ -147,7 +147,7 @@ def display_zone(user: User, organization_id: int | None = None) -> zoneinfo.Zon
         return UTC
 
 
-def _render(
+def render_page(
     request: HttpRequest,
     template: str,
     context: dict,
@@ -476,7 +476,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
         "headers": _headers(""),
         "access": portal_access(request.user),
     }
-    return _render(request, template, context, zone=zone)
+    return render_page(request, template, context, zone=zone)
 
 
 @login_required
@@ -530,7 +530,7 @@ def _all_cases_page(
         **options,
         "choices": _filter_choices(options, selected),
     }
-    return _render(request, "cases/all_cases.html", context, zone=zone, status=status)
+    return render_page(request, "cases/all_cases.html", context, zone=zone, status=status)
 
 
 def _query_with(params: dict[str, list[str]], **changes) -> str:
@@ -743,7 +743,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
             )
             return redirect("cases:detail", case.number)
     context = {"form": form, "several_organizations": len(organizations) > 1}
-    return _render(request, "cases/new.html", context, zone=display_zone(request.user))
+    return render_page(request, "cases/new.html", context, zone=display_zone(request.user))
 
 
 def _open_case(request: HttpRequest, form: CaseOpenForm) -> Case | None:
@@ -896,7 +896,7 @@ def _render_case(
         "escalation_check": escalation_check,
     }
     zone = display_zone(user, case.organization_id)
-    return _render(request, "cases/detail.html", context, zone=zone, status=status)
+    return render_page(request, "cases/detail.html", context, zone=zone, status=status)
 
 
 @login_required
@@ -904,7 +904,7 @@ def _render_case(
 def case_detail(request: HttpRequest, number: int) -> HttpResponse:
     """The case page: header, public feed newest first, files, history, and the actions the
     user may take now (C-8 … C-12). READ_ONLY users see everything and no actions."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     audit_staff_access(request, case)
     return _render_case(request, case, now=timezone.now())
 
@@ -937,7 +937,7 @@ def _act(request: HttpRequest, case: Case, *, form, run, done: str) -> HttpRespo
 @require_POST
 def case_update(request: HttpRequest, number: int) -> HttpResponse:
     """Post a public update with files and, on a Low case, a request for Medium (C-6)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = CaseUpdateForm(request.POST, request.FILES, case=case, prefix="update")
     requested = form.data.get("update-requested_priority") or ""
 
@@ -962,7 +962,7 @@ def case_update(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def case_confirm(request: HttpRequest, number: int) -> HttpResponse:
     """Confirm the proposed solution (C-8)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = CaseCommentForm(request.POST, prefix="confirm")
 
     def run(case: Case, data: dict, now: datetime) -> None:
@@ -977,7 +977,7 @@ def case_confirm(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def case_close_view(request: HttpRequest, number: int) -> HttpResponse:
     """Close Case (C-11)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = CaseCommentForm(request.POST, prefix="close")
 
     def run(case: Case, data: dict, now: datetime) -> None:
@@ -998,7 +998,7 @@ def case_close_view(request: HttpRequest, number: int) -> HttpResponse:
 @require_POST
 def case_reopen_view(request: HttpRequest, number: int) -> HttpResponse:
     """Reopen within 30 days of closure, with the reason as a public update (C-12)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = CaseReopenForm(request.POST, prefix="reopen")
 
     def run(case: Case, data: dict, now: datetime) -> None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cases.models import Case, Channel
-from cases.views import _case_or_404, _render, display_zone
+from cases.views import case_or_404, display_zone, render_page
 from escalations import rules, services
 from escalations.forms import EscalationMessageForm, EscalationRequestForm
 from escalations.links import escalation_path
@@ -55,7 +55,7 @@ def escalation_new(request: HttpRequest, number: int) -> HttpResponse:
     """The escalation form. Before anyone types it says whether the case can be escalated
     (E-1 … E-3), which reasons do not apply now and why (E-5, E-6), that a change of urgency
     or impact is a priority request (E-4), and Customer Care's phone numbers (C-5)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     now = timezone.now()
     eligibility = rules.eligibility(request.user, case, now)
     if eligibility.refusal is not None and eligibility.refusal.rule == "T-4":
@@ -100,7 +100,7 @@ def escalation_new(request: HttpRequest, number: int) -> HttpResponse:
         "care_phone_numbers": settings.PORTAL["CARE_PHONE_NUMBERS"],
     }
     zone = display_zone(request.user, case.organization_id)
-    return _render(request, "escalations/request.html", context, zone=zone)
+    return render_page(request, "escalations/request.html", context, zone=zone)
 
 
 # --- the escalation and its feed (E-8, E-9) ----------------------------------------------
@@ -144,7 +144,7 @@ def _render_escalation(
         "is_resolved": escalation.state == State.RESOLVED,
     }
     zone = display_zone(user, case.organization_id)
-    return _render(request, "escalations/detail.html", context, zone=zone, status=status)
+    return render_page(request, "escalations/detail.html", context, zone=zone, status=status)
 
 
 @login_required
@@ -152,7 +152,7 @@ def _render_escalation(
 def escalation_detail(request: HttpRequest, number: int, escalation_id: int) -> HttpResponse:
     """The escalation: what was asked, the decision and its explanation or summary, and
     its own feed between the customer and the escalation owner (E-8, E-9)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     escalation = _escalation_or_404(request, case, escalation_id)
     audit_staff_access(request, escalation)
     return _render_escalation(request, case, escalation)
@@ -163,7 +163,7 @@ def escalation_detail(request: HttpRequest, number: int, escalation_id: int) -> 
 def escalation_message(request: HttpRequest, number: int, escalation_id: int) -> HttpResponse:
     """Write in the escalation feed (E-9): designated contacts of the organization while
     the escalation is active."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     escalation = _escalation_or_404(request, case, escalation_id)
     form = EscalationMessageForm(request.POST, prefix="message")
     if form.is_valid():
