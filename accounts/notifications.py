@@ -21,6 +21,8 @@ def case_email_recipients(*, organization_id: int, people: Iterable[User]) -> li
             user__is_active=True,
             user__is_staff=False,
             user__email_all_cases=True,
-        ).values_list("user__email", flat=True)
+        )
+        # No ordering: the model's default (by organization and name) would join and sort.
+        opted_in = opted_in.order_by("user_id").values_list("user__email", flat=True)
         addresses.extend(opted_in)
     return list(dict.fromkeys(addresses))

@@ -191,6 +191,7 @@ def _step(timer: FollowUpTimer, run: _SweepRun) -> Outcome:
     case = (
         Case.unscoped.select_for_update(skip_locked=True, of=("self",))
         .select_related("contact")
+        .defer("search_vector", "description", "business_impact")  # kilobytes, unused here
         .filter(pk=timer.case_id)
         .order_by()
         .first()
