@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from portal.tenancy import TenantModel
+from portal.tenancy import TenantManager, TenantModel
 
 
 class ProductGroup(models.Model):
@@ -458,6 +458,17 @@ class Attachment(TenantModel):
         return self.name
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk changes of the history are refused like single ones (C-16). Deleting a whole
+    case still removes its events: the cascade does not go through this queryset."""
+
+    def update(self, **kwargs):
+        raise ValueError("Case history is append-only: events are never changed.")
+
+    def delete(self):
+        raise ValueError("Case history is append-only: events are never deleted.")
+
+
 class CaseEvent(TenantModel):
     """Append-only history of every change to a case (C-16)."""
 
@@ -486,6 +497,9 @@ class CaseEvent(TenantModel):
     after = models.JSONField(default=dict, blank=True)
     internal = models.BooleanField(default=False, help_text="Shown to care only.")
     created_at = models.DateTimeField()
+
+    objects = TenantManager.from_queryset(AppendOnlyQuerySet)()
+    unscoped = models.Manager.from_queryset(AppendOnlyQuerySet)()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1139,6 +1139,45 @@ def test_history_is_append_only(org_a, dc_a):
         assert CaseEvent.unscoped.get(pk=event.pk).after["sub_status"] == "new"
 
 
+def test_history_refuses_bulk_changes(org_a, dc_a):
+    # DOMAIN C-16: a queryset cannot change or remove events either, scoped or not
+    case = open_case(dc_a, org_a, now=NOW)
+    with scopes_disabled():
+        for manager in (CaseEvent.objects, CaseEvent.unscoped):
+            with pytest.raises(ValueError, match="append-only"):
+                manager.filter(case=case).update(after={})
+            with pytest.raises(ValueError, match="append-only"):
+                manager.filter(case=case).delete()
+        assert CaseEvent.unscoped.filter(case=case).count() == 1
+
+
+def test_history_refuses_an_update_sent_as_sql_on_postgresql(org_a, dc_a):
+    # DOMAIN C-16: the database itself refuses, whatever sends the UPDATE
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    case = open_case(dc_a, org_a, now=NOW)
+    sql = "UPDATE cases_caseevent SET after = '{}' WHERE case_id = %s"
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql, [case.pk])
+    with scopes_disabled():
+        assert CaseEvent.unscoped.get(case=case).after["sub_status"] == "new"
+
+
+def test_deleting_a_case_still_removes_its_history(org_a, dc_a):
+    # The guard is on changing the history, not on removing a case with it.
+    case = open_case(dc_a, org_a, now=NOW)
+    with scopes_disabled():
+        Case.unscoped.filter(pk=case.pk).first().updates.all().delete()
+        Case.unscoped.get(pk=case.pk).delete()
+        assert not CaseEvent.unscoped.filter(case_id=case.pk).exists()
+
+
 def test_a_whole_lifecycle_leaves_a_complete_history(org_a, dc_a, analyst):
     # DOMAIN C-16
     case = open_case(dc_a, org_a, now=NOW)
