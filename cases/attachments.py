@@ -7,7 +7,7 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import filetype
@@ -161,3 +161,35 @@ def attachment_store(*, case, update, upload: UploadedFile, actor, now: datetime
 def stored_path_is_inside_media(path: str) -> bool:
     root = os.path.realpath(settings.MEDIA_ROOT)
     return os.path.realpath(path).startswith(root + os.sep)
+
+
+def attachment_orphans(*, older_than: datetime) -> Iterator[str]:
+    """Stored files that no attachment names, last written before ``older_than``.
+
+    A file is stored before its row is inserted, so an upload whose transaction rolled back
+    (a refused update, a lost race) leaves its file behind. The grace period keeps the file
+    of an upload whose transaction is still under way. Walks the storage one case folder
+    at a time (``attachments/<organization>/<case>/``), one query per folder."""
+    from cases.models import Attachment
+    from portal.tenancy import scopes_disabled
+
+    storage = Attachment._meta.get_field("file").storage
+    root = "attachments"
+    if not storage.exists(root):
+        return
+    organizations, _ = storage.listdir(root)
+    for organization in sorted(organizations):
+        cases, _ = storage.listdir(f"{root}/{organization}")
+        for case in sorted(cases):
+            folder = f"{root}/{organization}/{case}"
+            _, names = storage.listdir(folder)
+            if not names:
+                continue
+            paths = [f"{folder}/{name}" for name in names]
+            with scopes_disabled():
+                known = set(
+                    Attachment.unscoped.filter(file__in=paths).values_list("file", flat=True)
+                )
+            for path in sorted(set(paths) - known):
+                if storage.get_modified_time(path) < older_than:
+                    yield path
