@@ -43,6 +43,7 @@ from cases.models import (
 )
 from cases.numbering import next_case_number
 from cases.search import search_document, search_document_append
+from cases.sla import sla_for_new_case
 from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from portal.textclean import clean_text
 
@@ -381,6 +382,7 @@ def case_open(
         search_vector=document,
     )
     case.status = STATUS_OF[case.sub_status]
+    sla_for_new_case(case=case, now=now)
     case.save(force_insert=True)
     if document is not None:
         # The attribute still holds the expression: leave the field unloaded, so that a later

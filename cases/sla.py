@@ -326,6 +326,8 @@ def sla_on_case_change(
     locked and saved by the caller; this writes only the SLA columns, and only those that
     changed.
     """
+    if "opened" in changed and getattr(case, "_sla_set_before_insert", False):
+        return  # sla_for_new_case already put the due times in the INSERT
     before = _values(case)
     ctx = _Context(case)
     if "opened" in changed:
@@ -341,6 +343,17 @@ def sla_on_case_change(
     _decide_response(case, now)
     _track(case, ctx, now)
     _write(case, before)
+
+
+def sla_for_new_case(*, case: Case, now: datetime) -> None:
+    """The service levels of a case about to be inserted (S-1 … S-4): set on the instance,
+    so the INSERT carries them and no UPDATE follows. ``sla_on_case_change`` then has
+    nothing left to do for the opening."""
+    ctx = _Context(case)
+    _retarget(case, ctx, now, history=[])
+    _decide_response(case, now)
+    _track(case, ctx, now)
+    case._sla_set_before_insert = True
 
 
 def sla_recompute_for_organization(*, organization: Organization, now: datetime) -> int:
