@@ -977,28 +977,47 @@ def case_detail(request: HttpRequest, number: int) -> HttpResponse:
     return _render_case(request, case, now=timezone.now())
 
 
+def run_form_action(
+    request: HttpRequest, form, run, *, done: str, success_url: str, conflict_url: str
+) -> HttpResponse | None:
+    """Run a service with a valid form's data and answer as the portal does: success and a
+    refused state change (Conflict) are a message and a redirect; bad input puts the errors
+    next to the fields and returns None, for the caller to render the page again; NotAllowed
+    is the "not allowed" page, NotFound "not found". Nothing changes on any refusal."""
+    if not form.is_valid():
+        return None
+    try:
+        run(form.cleaned_data)
+    except InvalidInput as exc:
+        form.add_service_errors(exc.errors)
+        if not exc.errors:
+            form.add_error(None, exc.message)
+        return None
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from exc
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        messages.error(request, exc.message)
+        return redirect(conflict_url)
+    messages.success(request, done)
+    return redirect(success_url)
+
+
 def _act(request: HttpRequest, case: Case, *, form, run, done: str) -> HttpResponse:
     """Run a customer action on the case. Bad input re-renders the page with the errors
     next to the fields; a refused state change is a message; nothing changes either way."""
     now = timezone.now()
-    if form.is_valid():
-        try:
-            run(case, form.cleaned_data, now)
-        except InvalidInput as exc:
-            form.add_service_errors(exc.errors)
-            if not exc.errors:
-                form.add_error(None, exc.message)
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404("No such case.") from exc
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect("cases:detail", case.number)
-        else:
-            messages.success(request, done)
-            return redirect("cases:detail", case.number)
-    return _render_case(request, case, now=now, forms={form.prefix: form})
+    url = case_path(case.number)
+    answer = run_form_action(
+        request,
+        form,
+        lambda data: run(case, data, now),
+        done=done,
+        success_url=url,
+        conflict_url=url,
+    )
+    return answer or _render_case(request, case, now=now, forms={form.prefix: form})
 
 
 @login_required

@@ -10,23 +10,22 @@ allowed" page or "not found".
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cases.links import case_path
 from cases.models import Case, Channel
-from cases.views import case_or_404, display_zone, render_page
+from cases.views import case_or_404, display_zone, render_page, run_form_action
 from escalations import rules, services
 from escalations.forms import EscalationMessageForm, EscalationRequestForm
 from escalations.links import escalation_path
 from escalations.models import Escalation, State
 from escalations.selectors import escalation_feed, escalation_get_for_user
 from portal.audit import audit_staff_access
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from portal.errors import NotFound
 
 REQUESTED = (
     "Your escalation is requested. A Customer Care manager will review it; you get an email "
@@ -64,30 +63,23 @@ def escalation_new(request: HttpRequest, number: int) -> HttpResponse:
         request.POST if request.method == "POST" else None, refusals=eligibility.reasons
     )
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.escalation_request(
-                    case=case,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    details=form.cleaned_data["details"],
-                    channel=Channel.PORTAL,
-                    now=now,
-                )
-            except InvalidInput as exc:
-                form.add_service_errors(exc.errors)
-                if not exc.errors:
-                    form.add_error(None, exc.message)
-            except NotAllowed as exc:
-                raise PermissionDenied(exc.message) from exc
-            except NotFound as exc:
-                raise Http404("No such case.") from exc
-            except Conflict as exc:
-                messages.error(request, exc.message)
-                return redirect("cases:detail", case.number)
-            else:
-                messages.success(request, REQUESTED)
-                return redirect("cases:detail", case.number)
+        answer = run_form_action(
+            request,
+            form,
+            lambda data: services.escalation_request(
+                case=case,
+                actor=request.user,
+                reason=data["reason"],
+                details=data["details"],
+                channel=Channel.PORTAL,
+                now=now,
+            ),
+            done=REQUESTED,
+            success_url=case_path(case.number),
+            conflict_url=case_path(case.number),
+        )
+        if answer is not None:
+            return answer
         # The case may have changed since the form was shown: explain it as it is now.
         eligibility = rules.eligibility(request.user, case, now)
         form.refusals = eligibility.reasons
@@ -166,27 +158,20 @@ def escalation_message(request: HttpRequest, number: int, escalation_id: int) ->
     case = case_or_404(request, number)
     escalation = _escalation_or_404(request, case, escalation_id)
     form = EscalationMessageForm(request.POST, prefix="message")
-    if form.is_valid():
-        try:
-            services.escalation_post_message(
-                escalation=escalation,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                channel=Channel.PORTAL,
-                now=timezone.now(),
-            )
-        except InvalidInput as exc:
-            form.add_service_errors(exc.errors)
-            if not exc.errors:
-                form.add_error(None, exc.message)
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404("No such escalation.") from exc
-        except Conflict as exc:
-            messages.error(request, exc.message)
-            return redirect(escalation_path(escalation))
-        else:
-            messages.success(request, "Your message is posted.")
-            return redirect(f"{escalation_path(escalation)}#escalation-feed")
+    answer = run_form_action(
+        request,
+        form,
+        lambda data: services.escalation_post_message(
+            escalation=escalation,
+            actor=request.user,
+            body=data["body"],
+            channel=Channel.PORTAL,
+            now=timezone.now(),
+        ),
+        done="Your message is posted.",
+        success_url=f"{escalation_path(escalation)}#escalation-feed",
+        conflict_url=escalation_path(escalation),
+    )
+    if answer is not None:
+        return answer
     return _render_escalation(request, case, escalation, form=form)
