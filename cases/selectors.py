@@ -58,7 +58,15 @@ def case_get_for_user(*, user: User, number: int | str) -> Case:
         number = int(str(number).lstrip("#"))
     except ValueError as exc:
         raise NotFound("No such case.") from exc
-    case = visible_cases(user).select_related(*LIST_RELATED).filter(number=number).first()
+    # The search document (kilobytes on a long case) is never shown; services lock and
+    # re-read the whole row before they change anything.
+    case = (
+        visible_cases(user)
+        .select_related(*LIST_RELATED)
+        .defer("search_vector")
+        .filter(number=number)
+        .first()
+    )
     if case is None:
         raise NotFound("No such case.")
     return case

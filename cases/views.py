@@ -129,6 +129,12 @@ def display_zone(user: User, organization_id: int | None = None) -> zoneinfo.Zon
     organization's, or for lists the first of the user's organizations that has a calendar;
     else UTC."""
     name = getattr(user, "time_zone", "") or ""
+    if not name and user.is_authenticated and organization_id is not None and not user.is_staff:
+        # A customer's own organizations carry their calendar's zone already (the layout
+        # read them): no query for the case page.
+        for organization in visible_organizations(user):
+            if organization.pk == organization_id:
+                return _zone(organization.calendar_time_zone or "")
     if not name and user.is_authenticated and organization_id is None and not user.is_staff:
         # The layout loads the user's organizations by name, each with its calendar's zone.
         zones = (o.calendar_time_zone for o in visible_organizations(user))
@@ -144,6 +150,10 @@ def display_zone(user: User, organization_id: int | None = None) -> zoneinfo.Zon
                 "organization__name"
             )
         name = calendars.values_list("time_zone", flat=True).first() or ""
+    return _zone(name)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(name) if name else UTC
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):

@@ -95,7 +95,17 @@ TEMPLATES = [
 VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# The same engines with compiled SELECTs reused per process (portal/db/compiler.py).
+_ENGINES = {
+    "django.db.backends.sqlite3": "portal.db.backends.sqlite3",
+    "django.db.backends.postgresql": "portal.db.backends.postgresql",
+}
+DATABASES["default"]["ENGINE"] = _ENGINES.get(
+    DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"]
+)
+# Compile every reused SELECT in full as well and fail on a difference (the test suite).
+SQL_CACHE_VERIFY = env.bool("SQL_CACHE_VERIFY", default=False)
+if DATABASES["default"]["ENGINE"] == "portal.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers run beside one writer, and
     # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {

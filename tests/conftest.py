@@ -24,6 +24,13 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _verify_cached_sql(settings):
+    """Every SELECT served from the compiled-statement cache is checked against Django's
+    own compilation (portal/db/compiler.py)."""
+    settings.SQL_CACHE_VERIFY = True
+
+
+@pytest.fixture(autouse=True)
 def _test_hosts(settings):
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 

@@ -56,7 +56,7 @@ def test_embedded_defaults_need_no_server():
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values == {
-        "db": "django.db.backends.sqlite3",
+        "db": "portal.db.backends.sqlite3",
         "broker": "filesystem://",
         "email": "django.core.mail.backends.filebased.EmailBackend",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
@@ -73,7 +73,7 @@ def test_urls_switch_to_postgresql_and_redis():
     )
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout.strip().splitlines()[-1])
-    assert values["db"] == "django.db.backends.postgresql"
+    assert values["db"] == "portal.db.backends.postgresql"
     assert values["broker"] == "redis://cache.example:6379/0"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
