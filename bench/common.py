@@ -37,3 +37,14 @@ def require_postgres() -> None:
             "Set DATABASE_URL to a PostgreSQL database, e.g. "
             "DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench"
         )
+
+
+def copy_in(cursor, statement: str, buffer) -> None:
+    """``COPY … FROM STDIN`` from a text buffer, with psycopg 3 (``cursor.copy``) or
+    psycopg2 (``copy_expert``)."""
+    if hasattr(cursor, "copy_expert"):
+        cursor.copy_expert(statement, buffer)
+        return
+    with cursor.copy(statement) as copy:
+        while chunk := buffer.read(1 << 20):
+            copy.write(chunk)

@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import require_postgres, setup_django
+from bench.common import copy_in, require_postgres, setup_django
 
 DUE = 100_000
 STOPPED = 200_000
@@ -183,7 +183,7 @@ def load_timers(cursor, chosen: list[tuple[int, int, str]]) -> None:
     cursor.execute("SELECT coalesce(max(id), 0) FROM followups_followuptimer")
     before = cursor.fetchone()[0]
     started = time.monotonic()
-    cursor.copy_expert(f"COPY followups_followuptimer ({columns}) FROM STDIN", buffer)
+    copy_in(cursor, f"COPY followups_followuptimer ({columns}) FROM STDIN", buffer)
     cursor.execute(
         f"INSERT INTO {TIMERS} SELECT id FROM followups_followuptimer WHERE id > %s", [before]
     )

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     BENCH_PASSWORD,
     CARE_EMAIL,
+    copy_in,
     org_slug,
     person_email,
     require_postgres,
@@ -100,7 +101,7 @@ class Table:
         if not self.buffer.tell():
             return
         self.buffer.seek(0)
-        cursor.copy_expert(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", self.buffer)
+        copy_in(cursor, f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN", self.buffer)
         self.buffer = io.StringIO()
 
 

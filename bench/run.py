@@ -334,10 +334,10 @@ function done(summary, latency, _)
     if first == "" then first = thread:get("first_unexpected") end
   end
   local e = summary.errors
+  first = string.gsub(first, '[%%c"\\]', " ")
   io.write(string.format(
     'WRK-JSON {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p99_us": %%d, ' ..
-    '"mean_us": %%.1f, "unexpected": %%d, "socket_errors": %%d, "first": %%q}
-',
+    '"mean_us": %%.1f, "unexpected": %%d, "socket_errors": %%d, "first": "%%s"}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     latency.mean, bad, e.connect + e.read + e.write + e.timeout, first))
 end

@@ -116,6 +116,16 @@ if DATABASES["default"]["ENGINE"] == "portal.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Values travel apart from the statement, so a statement the connection has run five
+    # times is prepared: PostgreSQL stops planning it again (planning the case page's join
+    # of six tables cost more than running it). Off behind a pooler in transaction mode,
+    # which cannot keep prepared statements: DB_PREPARED=0.
+    if DATABASES["default"]["ENGINE"] == "portal.db.backends.postgresql" and env.bool(
+        "DB_PREPARED", default=True
+    ):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -157,7 +167,7 @@ MEDIA_URL = "/media/"  # never served directly: attachments go through an access
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "portal.cache.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 from django_scopes import ScopeError, get_scope, scope, scopes_disabled
 
 __all__ = [
@@ -98,6 +99,11 @@ class TenantScopeMiddleware:
         from accounts.selectors import visible_organization_ids
 
         user = request.user
+        if isinstance(user, SimpleLazyObject):
+            # Resolved once here: the views, the layout and the templates read the user
+            # hundreds of times per page, and each read through the lazy wrapper costs.
+            user.is_authenticated  # noqa: B018 (loads the user)
+            user = request.user = user._wrapped
         if user.is_authenticated and user.is_active and user.is_staff:
             request.organization_ids = None
             with scopes_disabled():

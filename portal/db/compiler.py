@@ -11,8 +11,9 @@ shapes it except those values: the model, the joins, the select-related tree, de
 fields, selected values, ordering, slicing, locking, and the compiled WHERE clause itself.
 On a hit only the WHERE clause is compiled (which yields the new values); the columns,
 joins and ordering are reused, together with what Django needs to build the rows into
-objects. Whatever the key cannot describe is not cached: subqueries, annotations, extra(),
-combined queries, grouping, filtered relations, EXPLAIN.
+objects. Whatever the key cannot describe is not cached: subqueries, aggregates and window
+functions, extra(), combined queries, grouping, filtered relations, EXPLAIN. (Plain
+annotations are part of the key: expressions compare by what they were built from.)
 
 An entry is stored only after checking, on the statement Django compiled in full, that its
 parameters are exactly the WHERE clause's and that the WHERE clause appears once in it; so a
@@ -27,8 +28,10 @@ import threading
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db.models.expressions import Subquery
 from django.db.models.sql import compiler
 from django.db.models.sql.datastructures import BaseTable, Join
+from django.db.models.sql.query import Query
 
 MAX_ENTRIES = 2000
 
@@ -64,7 +67,6 @@ def shape_key(query, connection) -> tuple | None:
         query.subquery
         or query.combinator
         or query.explain_info
-        or query.annotations
         or query.extra
         or query.extra_tables
         or query.extra_order_by
@@ -102,6 +104,9 @@ def shape_key(query, connection) -> tuple | None:
             joins.append((alias, join.table_name, refcount))
         else:
             return None
+    annotations = _annotations_key(query)
+    if annotations is None:
+        return None
     deferred, defer = query.deferred_loading
     return (
         connection.alias,
@@ -115,6 +120,10 @@ def shape_key(query, connection) -> tuple | None:
         defer,
         query.values_select,
         selected,
+        annotations,
+        None
+        if query.annotation_select_mask is None
+        else tuple(sorted(query.annotation_select_mask)),
         query.default_cols,
         query.order_by,
         query.default_ordering,
@@ -128,6 +137,24 @@ def shape_key(query, connection) -> tuple | None:
         query.select_for_update_of,
         query.select_for_no_key_update,
     )
+
+
+def _annotations_key(query) -> tuple | None:
+    """The annotations as (name, expression) pairs (expressions compare by what they were
+    built from), or None for those the key cannot describe: aggregates, window functions,
+    subqueries (a queryset compares by identity, so it would never match anyway)."""
+    pairs = []
+    for name, expression in query.annotations.items():
+        if expression.contains_aggregate or expression.contains_over_clause:
+            return None
+        if any(isinstance(node, Subquery | Query) for node in expression.flatten()):
+            return None
+        try:
+            hash(expression)
+        except TypeError:
+            return None
+        pairs.append((name, expression))
+    return tuple(pairs)
 
 
 class CachedSelectMixin:

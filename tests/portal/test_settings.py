@@ -26,6 +26,7 @@ CONFIG_VARS = (
     "DEBUG",
     "SECRET_KEY",
     "ALLOWED_HOSTS",
+    "DB_PREPARED",
 )
 
 
@@ -75,8 +76,27 @@ def test_urls_switch_to_postgresql_and_redis():
     values = json.loads(result.stdout.strip().splitlines()[-1])
     assert values["db"] == "portal.db.backends.postgresql"
     assert values["broker"] == "redis://cache.example:6379/0"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "portal.cache.RedisCache"
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+PRINT_DB_OPTIONS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+)
+
+
+@pytest.mark.parametrize(
+    ("prepared", "options"),
+    [
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}),
+        ({"DB_PREPARED": "0"}, {}),
+    ],
+)
+def test_postgresql_keeps_plans_of_repeated_statements_unless_told_not_to(prepared, options):
+    result = run(PRINT_DB_OPTIONS, DATABASE_URL="postgres://u@db.example:5432/portal", **prepared)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == options
 
 
 @pytest.mark.parametrize(

@@ -152,3 +152,23 @@ def test_a_deployment_page_of_another_organization_is_that_organization(cache, o
         rows = list(Deployment.objects.filter(organization=org).select_related("organization"))
         assert [d.organization.slug for d in rows] == [org.slug]
     assert cache.stats["hits"] == 2
+
+
+def test_plain_annotations_are_part_of_the_shape(cache, orgs):
+    from django.db.models import F, Value
+
+    for org in orgs:
+        row = (
+            Organization.objects.filter(pk=org.pk)
+            .annotate(label=F("name"), zone=F("businesscalendar__time_zone"))
+            .get()
+        )
+        assert (row.label, row.zone) == (org.name, None)
+    assert cache.stats["hits"] == 2
+    # A constant in the select list is a parameter outside the WHERE clause: never reused.
+    tagged = [
+        Organization.objects.filter(pk=org.pk).annotate(tag=Value(org.slug)).get().tag
+        for org in orgs
+    ]
+    assert tagged == [org.slug for org in orgs]
+    assert cache.stats["hits"] == 2
