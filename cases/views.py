@@ -204,12 +204,32 @@ ROW_FIELDS = (
 )
 
 
-def _slice(queryset: QuerySet, *, offset: int, limit: int) -> tuple[list[dict], bool]:
+def _slice(
+    queryset: QuerySet, *, offset: int, limit: int, ids_first: bool = False
+) -> tuple[list[dict], bool]:
     """``limit`` rows (dicts of ROW_FIELDS) and whether more follow: one query with one extra
-    row, instead of a COUNT that is slow on a large organization."""
-    queryset = queryset.select_related(None).values(*ROW_FIELDS)
-    rows = list(queryset[offset : offset + limit + 1])
-    return rows[:limit], len(rows) > limit
+    row, instead of a COUNT that is slow on a large organization.
+
+    With ``ids_first`` the page's case ids are chosen first and only those rows are joined to
+    their deployment, service and contact. For a filtered or searched list PostgreSQL sorts
+    every matching case of the organization: joining before the sort, as one statement
+    makes it, hashes every deployment and every user for rows it then throws away."""
+    if not ids_first:
+        rows = list(queryset.select_related(None).values(*ROW_FIELDS)[offset : offset + limit + 1])
+        return rows[:limit], len(rows) > limit
+    ids = list(
+        queryset.select_related(None).values_list("pk", flat=True)[offset : offset + limit + 1]
+    )
+    page = ids[:limit]
+    if not page:
+        return [], False
+    # The ids come from the visibility-filtered query: reading them again needs no tenant
+    # condition (which only made PostgreSQL intersect with the organization's index).
+    found = {
+        row.pop("pk"): row
+        for row in queryset.model.unscoped.filter(pk__in=page).values("pk", *ROW_FIELDS)
+    }
+    return [found[pk] for pk in page if pk in found], len(ids) > limit
 
 
 _LABELS = {
@@ -574,7 +594,9 @@ def _all_cases_page(
     page = _page_number(request)
     rows, has_next = [], False
     if queryset is not None:
-        rows, has_next = _slice(queryset, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        rows, has_next = _slice(
+            queryset, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, ids_first=True
+        )
     ordering = request.GET.get("ordering", "")
     errors = filterset.form.errors if queryset is None and filterset is not None else {}
     zone = display_zone(request.user)
