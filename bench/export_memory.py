@@ -21,16 +21,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import BIG_ORG, setup_django
 
 
+def _status_mb(key: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def peak_rss_mb() -> float:
-    # Linux reports kilobytes.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory. ``VmHWM`` starts afresh at exec; getrusage's
+    ``ru_maxrss`` does not on Linux, so a process started by a large parent (bench/run.py)
+    would report the parent's size."""
+    peak = _status_mb("VmHWM")
+    return peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    return _status_mb("VmRSS")
 
 
 def main() -> None:

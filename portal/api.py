@@ -187,6 +187,20 @@ th{font-weight:600}.muted{color:#5b6773}nav a{margin-right:1rem}
 """
 
 
+def schema_view(request, *args, **kwargs):
+    """The OpenAPI schema (drf-spectacular's view). The view and the generator it imports
+    take some 6 MB, so a worker loads them on the first request for the schema instead of
+    at start."""
+    return _spectacular_view()(request, *args, **kwargs)
+
+
+@functools.cache
+def _spectacular_view():
+    from drf_spectacular.views import SpectacularAPIView
+
+    return SpectacularAPIView.as_view()
+
+
 @functools.cache
 def _schema() -> dict[str, Any]:
     from drf_spectacular.generators import SchemaGenerator
