@@ -5,8 +5,10 @@ text is added; other databases fall back to a plain substring search.
 A customer searches only their organizations' cases. A GIN index on the search document
 alone makes PostgreSQL read every matching case of every tenant and then intersect with the
 organization (tens of milliseconds for a common word over a million cases), so migration
-0005 adds a GIN index on (organization, document) and keyword searches inside a tenant scope
-name the scope's organizations in the form that index takes: ``organization_id::integer``,
+0005 adds a GIN index on (organization, document) and migration 0012 drops the one on the
+document alone (the composite index answers care's searches over every tenant too). Keyword
+searches inside a tenant scope name the scope's organizations in the form that index takes:
+``organization_id::integer``,
 because btree_gin's operator classes compare only values of the same type and the ORM sends
 ids as integer literals. (Organization ids stay far below 2**31.)"""
 
