@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 
 from cases import services
@@ -138,17 +139,18 @@ def test_search_document_is_kept_by_the_services(routing_case):
 
 @on_postgres
 @pytest.mark.postgres
-def test_gin_index_exists():
-    # DOMAIN C-14: one full-text index, on (organization, document); it also answers
-    # conditions on the document alone, so no second index on the document is kept.
+def test_gin_indexes_exist():
+    # DOMAIN C-14: care's index on (organization, document), which also answers conditions on
+    # the document alone, and the customers' index on organization-prefixed words.
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases_case' "
             "AND indexdef LIKE '%%USING gin%%'"
         )
         rows = dict(cursor.fetchall())
-    assert list(rows) == ["case_org_search_gin"]
+    assert sorted(rows) == ["case_org_search_gin", "case_tenant_search_gin"]
     assert "search_vector" in rows["case_org_search_gin"]
+    assert "case_tenant_document" in rows["case_tenant_search_gin"]
 
 
 @on_postgres
@@ -188,7 +190,7 @@ def test_keyword_query_is_a_single_indexed_condition():
 
 @on_postgres
 @pytest.mark.postgres
-def test_customer_keyword_query_can_use_the_organization_search_index(org_a, org_b, dc_a, dc_b):
+def test_customer_keyword_query_reads_only_its_organizations_entries(org_a, org_b, dc_a, dc_b):
     # DOMAIN C-14 (a customer's search can read only their organization's index entries)
     from tests.factories import CaseFactory
 
@@ -199,10 +201,10 @@ def test_customer_keyword_query_can_use_the_organization_search_index(org_a, org
         with connection.cursor() as cursor:
             cursor.execute("UPDATE cases_case SET search_vector = to_tsvector('english', subject)")
             # On a table this small the planner rightly prefers other indexes; drop them for
-            # this test (rolled back with it) to show the query fits the composite index.
+            # this test (rolled back with it) to show the query fits the tenant index.
             cursor.execute(
                 "SELECT indexname FROM pg_indexes WHERE tablename = 'cases_case' "
-                "AND indexname <> 'case_org_search_gin' AND indexname NOT IN "
+                "AND indexname <> 'case_tenant_search_gin' AND indexname NOT IN "
                 "(SELECT conname FROM pg_constraint)"
             )
             for (name,) in cursor.fetchall():
@@ -214,6 +216,91 @@ def test_customer_keyword_query_can_use_the_organization_search_index(org_a, org
             cursor.execute("SET LOCAL enable_seqscan = off")
             plan = queryset.explain()
         found = set(queryset.values_list("organization_id", flat=True))
-    assert "case_org_search_gin" in plan
-    assert "(organization_id)::integer =" in plan
+    assert "case_tenant_search_gin" in plan
+    assert f"'{org_a.pk}/routin'" in plan
     assert found == {org_a.pk}
+
+
+# The customers' index holds each case's words prefixed with its organization; the query on
+# it must find every case the keywords find (the exact condition on the document stays).
+TRICKY_TEXTS = [
+    "Calls drop after blind transfer to the billing queue",
+    "IVR greeting plays twice; the greeting file was replaced",
+    "Echo on trunk 4 since the carrier's maintenance",
+    "O'Neil cannot log in: back\\slash in the password?",
+    "Wrap-up codes missing after the upgrade",
+    "Nothing in common with the others",
+]
+TRICKY_QUERIES = [
+    "transfer",
+    "blind transfer",
+    '"blind transfer"',
+    '"transfer blind"',
+    "greeting -echo",
+    "-echo",
+    '-"blind transfer"',
+    "echo or greeting",
+    "-echo or -greeting",
+    "trunk -(carrier)",
+    "o'neil",
+    "back\\slash",
+    "wrap-up codes",
+    "-wrap-up",
+    "the",
+    "upgrade or (nothing -others)",
+]
+
+
+@on_postgres
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", TRICKY_QUERIES)
+def test_customer_search_finds_exactly_what_the_keywords_match(org_a, org_b, dc_a, dc_b, query):
+    # DOMAIN C-14: the organization's index never loses a case the keywords match
+    for org, contact in ((org_a, dc_a), (org_b, dc_b)):
+        for text in TRICKY_TEXTS:
+            open_case(contact, org, subject=text[:60], description=text, now=NOW)
+    with scopes_disabled():
+        expected = sorted(
+            Case.unscoped.filter(
+                organization=org_a,
+                search_vector=SearchQuery(query, config="english", search_type="websearch"),
+            ).values_list("number", flat=True)
+        )
+    assert search(dc_a, query) == expected
+
+
+@on_postgres
+@pytest.mark.postgres
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+@pytest.mark.parametrize("query", TRICKY_QUERIES)
+def test_prefixed_query_holds_wherever_the_keywords_hold(text, query):
+    # DOMAIN C-14 DOMAIN T-6: a superset within the organization, nothing in another one
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT d @@ q, case_tenant_document(7, d) @@ case_tenant_query(7, q), "
+            "case_tenant_document(8, d) @@ case_tenant_query(7, q) "
+            "FROM (SELECT to_tsvector('english', %s) AS d, "
+            "websearch_to_tsquery('english', %s) AS q) AS s",
+            [text, query],
+        )
+        matches, prefixed, other_organization = cursor.fetchone()
+    assert prefixed or not matches
+    assert not other_organization
+
+
+@on_postgres
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("query", "prefixed"),
+    [
+        ("'ivr' <-> 'greet'", "'7/ivr' & '7/greet'"),
+        ("!'echo' & 'trunk'", "'7/' & '7/trunk'"),
+        ("!( 'a' <-> 'b' ) | 'c':*", "'7/' | '7/c':*"),
+        ("'x':AB & !!'y'", "'7/x' & '7/'"),
+        ("'o''neil' & 'back\\\\slash'", "'7/o''neil' & '7/back\\\\slash'"),
+    ],
+)
+def test_prefixed_query_rewrites_each_part(query, prefixed):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT case_tenant_query(7, %s::tsquery)::text", [query])
+        assert cursor.fetchone()[0] == prefixed
