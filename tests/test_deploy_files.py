@@ -91,3 +91,20 @@ def test_ci_script_is_executable_and_runs_the_documented_test_command():
     ]
     assert any(re.search(r"\bmake test\b", line) for line in code_lines)
     assert os.access(ROOT / "bin" / "run-all", os.X_OK)
+
+
+def test_gunicorn_workers_freeze_what_loading_left():
+    # gunicorn reads gunicorn.conf.py from its working directory: the project root in the
+    # Procfile, the image (WORKDIR /app, the whole tree copied) and bin/run-all.
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert gc.get_freeze_count() == 0
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "WORKDIR /app" in dockerfile and "COPY . ." in dockerfile
