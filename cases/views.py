@@ -247,8 +247,9 @@ def _list_time(value: datetime, zone: zoneinfo.ZoneInfo) -> tuple[str, str]:
     local = value.astimezone(zone)
     # Like Django's format: no zone name for a wall time that a clock change makes ambiguous.
     ambiguous = zone.utcoffset(local.replace(fold=not local.fold)) != zone.utcoffset(local)
-    name = "" if ambiguous else str(zone.tzname(local))
-    text = f"{local.day} {_MONTHS[local.month]} {local.year} {local:%H:%M} {name}"
+    name = "" if ambiguous else local.tzname()
+    clock = f"{local.hour:02d}:{local.minute:02d}"  # strftime costs a third of the call
+    text = f"{local.day} {_MONTHS[local.month]} {local.year} {clock} {name}"
     return local.isoformat(), text
 
 

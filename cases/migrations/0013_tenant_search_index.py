@@ -153,7 +153,7 @@ $$
 """
 
 CREATE_INDEX = (
-    "CREATE INDEX CONCURRENTLY IF NOT EXISTS case_tenant_search_gin ON cases_case "
+    "CREATE INDEX {how}IF NOT EXISTS case_tenant_search_gin ON cases_case "
     "USING gin (case_tenant_document((organization_id)::integer, search_vector))"
 )
 
@@ -164,13 +164,17 @@ def forwards(apps, schema_editor):
     # No parameters: the bodies' "%" are not placeholders.
     schema_editor.execute(DOCUMENT_FUNCTION, None)
     schema_editor.execute(QUERY_FUNCTION, None)
-    schema_editor.execute(CREATE_INDEX)
+    # Concurrently unless a caller runs this step inside a transaction, where PostgreSQL
+    # refuses it (the step is idempotent and may be run again that way).
+    how = "" if schema_editor.connection.in_atomic_block else "CONCURRENTLY "
+    schema_editor.execute(CREATE_INDEX.format(how=how))
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS case_tenant_search_gin")
+    how = "" if schema_editor.connection.in_atomic_block else "CONCURRENTLY "
+    schema_editor.execute(f"DROP INDEX {how}IF EXISTS case_tenant_search_gin")
     schema_editor.execute("DROP FUNCTION IF EXISTS case_tenant_query(integer, tsquery)")
     schema_editor.execute("DROP FUNCTION IF EXISTS case_tenant_document(integer, tsvector)")
 
