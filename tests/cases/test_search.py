@@ -151,6 +151,17 @@ def test_gin_indexes_exist():
     assert sorted(rows) == ["case_org_search_gin", "case_tenant_search_gin"]
     assert "search_vector" in rows["case_org_search_gin"]
     assert "case_tenant_document" in rows["case_tenant_search_gin"]
+    # a search reads the whole pending list of new entries: it is kept short
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('case_org_search_gin', 'case_tenant_search_gin')"
+        )
+        options = dict(cursor.fetchall())
+    assert options == {
+        "case_org_search_gin": ["gin_pending_list_limit=128"],
+        "case_tenant_search_gin": ["gin_pending_list_limit=128"],
+    }
 
 
 @on_postgres
