@@ -143,3 +143,21 @@ def test_filtered_page_is_read_from_the_list_index_alone(org_a, org_b, dc_a, dc_
         )
         plan = page.values_list("pk", flat=True)[:26].explain()
     assert "Index Only Scan using case_org_recent" in plan
+
+
+def test_customer_keyword_search_reads_its_rows_in_one_statement(client, org_a, dc_a):
+    # C-14: a customer's search matches few cases: one statement finds and joins them
+    from tests.cases import NOW
+    from tests.factories import open_case
+
+    for i in range(3):
+        open_case(dc_a, org_a, subject=f"Trunk {i} drops calls", description="Since 9:00.", now=NOW)
+    CaseFactory(organization=org_a, contact=dc_a, subject="Queue music is too loud")
+    client.force_login(dc_a)
+    client.get(reverse("cases:all"), {"q": "trunk"})  # warm up the process-wide choices
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("cases:all"), {"q": "trunk"})
+    case_reads = [q["sql"] for q in queries if 'FROM "cases_case"' in q["sql"]]
+    assert len(case_reads) == 1, case_reads
+    assert 'JOIN "accounts_deployment"' in case_reads[0]
+    assert response.content.count(b"<tr data-case=") == 3
