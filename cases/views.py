@@ -620,6 +620,14 @@ def _all_cases_page(
         "has_previous": page > 1,
         "filter_errors": errors,
         "filter_error_list": [(FILTER_LABELS.get(k, k), v) for k, v in errors.items()],
+        # Every filter's errors and first value by name: a name the template looks up and
+        # does not find costs the template engine three exceptions and a dir() (about 13 us,
+        # 21 times a page).
+        "field_errors": {name: errors.get(name, []) for name in FILTER_LABELS},
+        "selected_value": {
+            name: (selected.get(name) or [""])[0]
+            for name in ("organization", "opened_after", "opened_before")
+        },
         "headers": headers,
         "ordering": ordering,
         "selected": selected,
