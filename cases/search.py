@@ -45,7 +45,7 @@ CONFIG = "english"
 MAX_INDEXED_CHARS = 200_000  # a tsvector holds at most 1 MB; long logs add nothing useful
 NUMBER_RE = re.compile(r"^\s*#?\s*(\d{1,12})\s*$")
 # Above this many organizations in the scope the prefixed query grows long enough that
-# reading the plain index costs less (only resellers' staff see that many).
+# reading the plain index costs less (only a reseller partner's members see that many).
 MAX_SCOPED_ORGANIZATIONS = 20
 
 
