@@ -176,6 +176,16 @@ def forwards(apps, schema_editor):
     # Concurrently unless a caller runs this step inside a transaction, where PostgreSQL
     # refuses it (the step is idempotent and may be run again that way).
     how = "" if schema_editor.connection.in_atomic_block else "CONCURRENTLY "
+    # A concurrent build that failed leaves an invalid index behind, which IF NOT EXISTS
+    # would keep: drop it, so running the migration again builds a usable one.
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = 'case_tenant_search_gin'"
+        )
+        row = cursor.fetchone()
+    if row and row[0]:
+        schema_editor.execute(f"DROP INDEX {how}IF EXISTS case_tenant_search_gin")
     schema_editor.execute(CREATE_INDEX.format(how=how))
     schema_editor.execute(
         "ALTER INDEX IF EXISTS case_org_search_gin "

@@ -315,3 +315,33 @@ def test_prefixed_query_rewrites_each_part(query, prefixed):
     with connection.cursor() as cursor:
         cursor.execute("SELECT case_tenant_query(7, %s::tsquery)::text", [query])
         assert cursor.fetchone()[0] == prefixed
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_search_index_migration_rebuilds_an_index_a_failed_build_left_invalid():
+    # A concurrent build that fails leaves an invalid index; running the step again must
+    # replace it, not keep it because the name exists.
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("cases.migrations.0013_tenant_search_index")
+
+    def valid() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = 'case_tenant_search_gin'"
+            )
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+            "'case_tenant_search_gin'::regclass"
+        )
+    assert not valid()
+    with connection.schema_editor() as schema_editor:
+        migration.forwards(apps, schema_editor)
+    assert valid()
