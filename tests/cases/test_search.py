@@ -345,3 +345,25 @@ def test_search_index_migration_rebuilds_an_index_a_failed_build_left_invalid():
     with connection.schema_editor() as schema_editor:
         migration.forwards(apps, schema_editor)
     assert valid()
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_member_of_two_organizations_finds_the_cases_of_both(org_a, org_b, dc_a, dc_b):
+    # DOMAIN C-14 DOMAIN T-6: the prefixed query names each organization of the scope
+    from accounts.models import AccessLevel
+    from tests.factories import MembershipFactory
+
+    first = open_case(dc_a, org_a, subject="Trunk echo in Lisbon", description="Echo.", now=NOW)
+    second = open_case(dc_b, org_b, subject="Trunk echo in Porto", description="Echo.", now=NOW)
+    open_case(dc_b, org_b, subject="Queue music too loud", description="Music.", now=NOW)
+    with scopes_disabled():
+        MembershipFactory(user=dc_a, organization=org_b, access_level=AccessLevel.READ_ONLY)
+        both = type(dc_a).objects.get(pk=dc_a.pk)  # a new request's user
+    with acting_as(both):
+        queryset = search_cases(visible_cases(both), "trunk echo")
+        sql = str(queryset.query)
+    assert sql.count("case_tenant_query") == 2 and " || " in sql
+    assert search(both, "trunk echo") == sorted([first.number, second.number])
+    assert search(both, '"echo in porto"') == [second.number]
+    assert search(dc_b, "trunk echo") == [second.number]
