@@ -135,3 +135,29 @@ def test_support_access_lists_members_with_levels(client, dc_a, ro_a, org_a):
     page = client.get(reverse("support-access", args=[org_a.slug])).content.decode()
     assert "dc@org-a.example" in page and "Designated contact" in page
     assert "ro@org-a.example" in page and "Read only" in page
+
+
+def test_layout_header_and_footer_escape_what_people_typed(client, dc_a, org_a, analyst):
+    # The header and footer are built in Python: every name, query and zone is escaped.
+    from accounts.models import Organization, User
+
+    Organization.objects.filter(pk=org_a.pk).update(name="A & <B>")
+    User.objects.filter(pk=dc_a.pk).update(
+        display_name="<script>x</script>", time_zone="Europe/Amsterdam"
+    )
+    client.force_login(dc_a)
+    page = client.get(reverse("cases:all"), {"q": '"><script>y</script>'}).content.decode()
+    assert "<script>x" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert 'data-testid="org-name">A &amp; &lt;B&gt;</span>' in page
+    assert 'value="&quot;&gt;&lt;script&gt;y&lt;/script&gt;"' in page
+    assert "Times are shown in Europe/Amsterdam." in page
+    assert 'name="csrfmiddlewaretoken"' in page and '"X-CSRFToken": "' in page
+    assert 'href="/cases/all/" aria-current="page"' in page
+    client.logout()
+    anonymous = client.get(reverse("help")).content.decode()
+    assert "Sign in</a>" in anonymous and "Sign out" not in anonymous
+    assert "your organization's time zone" in anonymous
+    client.force_login(analyst)
+    staff = client.get(reverse("help")).content.decode()
+    assert '<span class="org-badge">Customer Care</span>' in staff
+    assert 'data-testid="org-name"' not in staff
