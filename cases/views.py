@@ -57,7 +57,7 @@ from cases.models import (
     SubStatus,
     SubType,
 )
-from cases.search import parse_case_number
+from cases.search import parse_case_number, search_cases
 from cases.selectors import (
     CASE_LEVELS,
     attachment_get_for_user,
@@ -407,6 +407,13 @@ def _filtered_cases(request: HttpRequest) -> tuple[CaseFilterSet | None, QuerySe
     validating its form costs more than the page's SQL: the list is the selector's."""
     if all(key == "page" for key in request.GET):
         return None, case_list_for_user(user=request.user)
+    if all(key in ("q", "page") for key in request.GET):
+        # Only keywords (the search box): what the filter set would do with them, without
+        # building and validating its form. A value its form would refuse (too long, a
+        # null character, repeated) takes the filter set's way, with its message.
+        values = request.GET.getlist("q")
+        if len(values) == 1 and len(values[0].strip()) <= 200 and "\x00" not in values[0]:
+            return None, search_cases(case_list_for_user(user=request.user), values[0])
     filterset = case_filterset_for(request.GET)(
         request.GET, queryset=case_list_for_user(user=request.user), request=request
     )

@@ -190,3 +190,37 @@ def test_list_pages_name_only_variables_they_have(client, org_a, dc_a, monkeypat
     assert missing == []
     if "opened_after" in query:
         assert b"field-error" in client.get(reverse("cases:all"), query).content
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ({"q": "x" * 201}, b"at most 200 characters"),
+        ({"q": "trunk\x00"}, b"Null characters are not allowed"),
+    ],
+)
+def test_keywords_the_filter_form_refuses_are_explained(client, org_a, dc_a, query, error):
+    # C-14: the search box's fast way leaves refused keywords to the filter form's message
+    CaseFactory(organization=org_a, contact=dc_a, subject="Trunk down")
+    client.force_login(dc_a)
+    response = client.get(reverse("cases:all"), query)
+    assert error in response.content
+    assert b"<tr data-case=" not in response.content
+
+
+def test_keywords_alone_list_what_the_filter_set_lists(client, org_a, dc_a):
+    # C-14: "q" alone and "q" with an ordering that changes nothing list the same cases
+    from tests.cases import NOW
+    from tests.factories import open_case
+
+    for i in range(3):
+        open_case(dc_a, org_a, subject=f"Echo on trunk {i}", description="Echo.", now=NOW)
+    open_case(dc_a, org_a, subject="Queue music", description="Music.", now=NOW)
+    client.force_login(dc_a)
+    alone = client.get(reverse("cases:all"), {"q": "  echo trunk "}).content
+    with_sort = client.get(
+        reverse("cases:all"), {"q": "echo trunk", "ordering": "-modified_at"}
+    ).content
+    rows = re.findall(rb'<tr data-case="(\d+)"', alone)
+    assert len(rows) == 3
+    assert rows == re.findall(rb'<tr data-case="(\d+)"', with_sort)
