@@ -180,14 +180,8 @@ class Layout:
 
 
 def portal(request: HttpRequest) -> dict:
-    """What the base layout shows on every page: the user's organizations and care phones."""
-    from accounts.selectors import visible_organizations
-
-    context = {
+    """What every page may show: the layout (header, footer) and the care phone numbers."""
+    return {
         "care_phone_numbers": settings.PORTAL["CARE_PHONE_NUMBERS"],
         "layout": Layout(request),
     }
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and not user.is_staff:
-        context["user_organizations"] = visible_organizations(user)
-    return context
