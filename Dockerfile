@@ -34,4 +34,4 @@ RUN DEBUG=0 ALLOWED_HOSTS=build \
 USER portal
 EXPOSE 8000
 
-CMD ["sh", "-c", "exec gunicorn portal.wsgi:application --bind 0.0.0.0:${PORT} --workers 2 --access-logfile -"]
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT} --workers 2 --access-logfile -"]

@@ -35,10 +35,10 @@ $(VENV)/.installed: requirements.lock
 	@touch $@
 
 # Printed by `make run` just before the processes start. The logins come from the same
-# list seed_demo uses (accounts.demo.DEMO_LOGINS), the password from the settings.
+# list seed_demo uses (demo.accounts.DEMO_LOGINS), the password from the settings.
 define DEMO_BANNER
 from django.conf import settings
-from accounts.demo import DEMO_LOGINS
+from demo.accounts import DEMO_LOGINS
 print(f"  Demo logins (password: {settings.DEMO_PASSWORD}):")
 for email, what in DEMO_LOGINS:
     print(f"    {email:24} {what}")

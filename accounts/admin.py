@@ -1,7 +1,7 @@
 """Care workspace pages for people and tenants (T-1 … T-9, B-1).
 
 The admin runs with tenant scoping disabled (staff see every organization, T-5) and
-records each staff look at an organization, its calendar or a user (portal.audit). Care
+records each staff look at an organization, its calendar or a user (core.audit.services). Care
 managers manage organizations: members and access levels, deployments, calendars and
 closures, email domains, reseller links; analysts and product managers read them.
 """
@@ -28,7 +28,7 @@ from accounts.models import (
 from accounts.selectors import organizations_short_of_designated_contacts
 from accounts.services import calendar_snapshot_holidays, snapshot_years
 from cases.sla import sla_recompute_for_organization
-from portal.admin import CareAdminMixin
+from core.care_admin import CareAdminMixin
 
 MIN_DESIGNATED_CONTACTS = 2  # T-7
 # Who may hand out staff roles or superuser rights: only superusers, so a manager who may

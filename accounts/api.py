@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import AccessLevel, Deployment, Organization, User
 from accounts.selectors import access_levels, organizations_for_user
-from portal.api import ApiGenericView, ApiView
+from core.api import ApiGenericView, ApiView
 
 # Access levels on the wire are lowercase, like every other enum value.
 ACCESS_LEVEL_CHOICES = [(value.lower(), label) for value, label in AccessLevel.choices]

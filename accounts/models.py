@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from portal import business_time
-from portal.tenancy import TenantModel
+from core import business_time
+from core.tenancy import TenantModel
 
 
 def validate_time_zone(value: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from accounts.models import AccessLevel, Membership, User
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 
 
 def case_email_recipients(*, organization_id: int, people: Iterable[User]) -> list[str]:

@@ -6,8 +6,8 @@ from django.db import router
 from django.db.models import Count, F, Q, QuerySet
 
 from accounts.models import AccessLevel, BusinessCalendar, Organization, User
-from portal import business_time
-from portal.tenancy import scopes_disabled
+from core import business_time
+from core.tenancy import scopes_disabled
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(AccessLevel.values)}
 

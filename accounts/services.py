@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import BusinessCalendar, User
-from portal import business_time
+from core import business_time
 
 # Years kept in a holiday snapshot ahead of the current one: deadlines reach at most a few
 # weeks ahead, reports look back; three years leaves ample room.

@@ -24,7 +24,7 @@ def setup_django() -> None:
     """Django with the project's settings, against DATABASE_URL."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     import django
 
     django.setup()

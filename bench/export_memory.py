@@ -51,7 +51,7 @@ def main() -> None:
     from accounts.selectors import visible_organization_ids
     from cases.export import LIST_COLUMNS, cases_xlsx_response
     from cases.selectors import case_list_for_user
-    from portal.tenancy import tenant_scope
+    from core.tenancy import tenant_scope
 
     user = User.objects.get(email=args.email)
     organization_ids = visible_organization_ids(user)

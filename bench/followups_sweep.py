@@ -74,7 +74,7 @@ def clean_up(cursor) -> None:
     marks = [SWEEP_REMINDERS, SWEEP_CLOSE]
     cursor.execute("DELETE FROM cases_caseevent WHERE created_at = ANY(%s)", [marks])
     events = cursor.rowcount
-    cursor.execute("DELETE FROM portal_outboxemail WHERE created_at = ANY(%s)", [marks])
+    cursor.execute("DELETE FROM core_outboxemail WHERE created_at = ANY(%s)", [marks])
     emails = cursor.rowcount
     if table_exists(cursor, TIMERS):
         cursor.execute(
@@ -199,8 +199,8 @@ def explain(now: datetime, batch: int) -> tuple[str, str]:
     """The plans of the sweep's two queries: the read of due timers, and the lock of one."""
     from django.db import transaction
 
+    from core.tenancy import scopes_disabled
     from followups.services import due_timer_for_update, due_timers
-    from portal.tenancy import scopes_disabled
 
     with scopes_disabled():
         read = due_timers(now=now)[:batch]
@@ -223,7 +223,7 @@ def _sweep_in_process(now: datetime, batch: int, doorbell: str) -> int:
     setup_django()
     from followups.services import followup_sweep
 
-    ring = mock.patch("portal.outbox._ring") if doorbell == "off" else mock.MagicMock()
+    ring = mock.patch("core.outbox.services._ring") if doorbell == "off" else mock.MagicMock()
     with ring:
         return followup_sweep(now=now, batch=batch)
 

@@ -110,7 +110,7 @@ def world(user) -> dict:
 
     from accounts.models import AccessLevel, Deployment, Membership
     from cases.models import Case
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     with scopes_disabled():
         membership = (
@@ -301,7 +301,7 @@ def main() -> None:
         if not _redis_answers(redis_url):
             redis_url = ""
     configure(redis_url)
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     with scopes_disabled():
         user = pick_user(args.user)

@@ -464,7 +464,7 @@ def start_gunicorn(args) -> subprocess.Popen:
         sys.executable,
         "-m",
         "gunicorn",
-        "portal.wsgi:application",
+        "config.wsgi:application",
         "--bind",
         f"{HOST}:{args.port}",
         "--workers",
@@ -540,7 +540,7 @@ def bench_users(count: int) -> tuple[list[dict], dict]:
 
     from accounts.models import Deployment, Organization, User
     from cases.models import Case
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     users = []
     with scopes_disabled():

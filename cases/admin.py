@@ -51,12 +51,12 @@ from cases.models import (
 )
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_feed, case_history, visible_cases
+from core.audit.services import audit_staff_access
+from core.care_admin import CareAdminMixin, CheapCountPaginator, capped_count
+from core.errors import DomainError
 from escalations.admin import CaseEscalationInline
 from escalations.models import Reason as EscalationReason
 from escalations.models import State as EscalationState
-from portal.admin import CareAdminMixin, CheapCountPaginator, capped_count
-from portal.audit import audit_staff_access
-from portal.errors import DomainError
 
 CHANNEL = Channel.ADMIN
 # Bulk actions call a service per case, each in its own transaction; a selection larger

@@ -13,8 +13,8 @@ from django.utils import timezone
 from accounts.models import Organization
 from cases.reports import Period, report_period, report_xlsx_response, sla_report
 from cases.selectors import visible_cases
-from portal.audit import audit_staff_access
-from portal.errors import InvalidInput
+from core.audit.services import audit_staff_access
+from core.errors import InvalidInput
 
 # The organization picker lists this many by name; any other is reached by its id.
 ORGANIZATION_CHOICES = 500

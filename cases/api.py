@@ -2,7 +2,7 @@
 
 Reads start from ``cases.selectors``; every write is one call of a ``cases.services``
 function with ``channel="api"``. Domain errors become 400/403/404/409 in
-``portal.api.exception_handler``.
+``core.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from cases.serializers import (
     SetPrioritySerializer,
     UpdateCreateSerializer,
 )
-from portal.api import ApiGenericView, ApiView
-from portal.audit import audit_staff_access
-from portal.errors import NotAllowed
+from core.api import ApiGenericView, ApiView
+from core.audit.services import audit_staff_access
+from core.errors import NotAllowed
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CASE_NUMBER = OpenApiParameter(

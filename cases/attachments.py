@@ -14,7 +14,7 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from portal.errors import InvalidInput
+from core.errors import InvalidInput
 
 MAX_FILES_PER_UPDATE = 10
 HEAD_BYTES = 64 * 1024
@@ -171,7 +171,7 @@ def attachment_orphans(*, older_than: datetime) -> Iterator[str]:
     of an upload whose transaction is still under way. Walks the storage one case folder
     at a time (``attachments/<organization>/<case>/``), one query per folder."""
     from cases.models import Attachment
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     storage = Attachment._meta.get_field("file").storage
     root = "attachments"

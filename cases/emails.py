@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from accounts.notifications import case_email_recipients
 from cases.links import case_url
 from cases.models import Case, CaseEvent, CaseUpdate, Priority, SubStatus
-from portal.outbox import mail_domain, outbox_enqueue
+from core.outbox.services import mail_domain, outbox_enqueue
 
 # What the customer is told a status means, and what is expected of them.
 NEXT_STEP = {

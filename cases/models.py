@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from portal.tenancy import TenantManager, TenantModel
+from core.tenancy import TenantManager, TenantModel
 
 
 class ProductGroup(models.Model):

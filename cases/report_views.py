@@ -22,7 +22,7 @@ from accounts.selectors import access_levels
 from cases import policy
 from cases.reports import Period, report_period, report_xlsx_response, sla_report
 from cases.selectors import visible_cases
-from portal.errors import InvalidInput
+from core.errors import InvalidInput
 
 
 def _report_organizations(request: HttpRequest) -> tuple[list[Organization], Organization | None]:

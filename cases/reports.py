@@ -28,7 +28,7 @@ from django.http import HttpResponse
 from cases.export import CONTENT_TYPE, _write_text, safe_filename
 from cases.models import Case, SlaState, Status
 from cases.sla import GOAL_SHARE, TARGET_TYPES
-from portal.errors import InvalidInput
+from core.errors import InvalidInput
 
 DEFAULT_MONTHS = 12
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")

@@ -39,7 +39,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from cases.models import Case, CaseUpdate
-from portal.tenancy import ScopeError, current_scope_organization_ids
+from core.tenancy import ScopeError, current_scope_organization_ids
 
 CONFIG = "english"
 MAX_INDEXED_CHARS = 200_000  # a tsvector holds at most 1 MB; long logs add nothing useful

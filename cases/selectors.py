@@ -12,7 +12,7 @@ from accounts.models import AccessLevel, User
 from accounts.selectors import access_levels
 from cases import policy
 from cases.models import OPEN_SUB_STATUSES, Attachment, Case, CaseEvent, CaseUpdate
-from portal.errors import NotFound
+from core.errors import NotFound
 
 LIST_RELATED = ("organization", "deployment", "service", "contact", "owner")
 # A list row never shows these; the search document alone can be kilobytes per case.

@@ -44,8 +44,8 @@ from cases.models import (
 from cases.numbering import next_case_number
 from cases.search import search_document, search_document_append
 from cases.sla import sla_for_new_case
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from portal.textclean import clean_text
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.textclean import clean_text
 
 SUBJECT_MAX = 200
 BODY_MAX = 100_000

@@ -54,10 +54,10 @@ from cases.models import (
     Status,
     SubStatus,
 )
-from portal import business_time
-from portal.business_time import Calendar
-from portal.outbox import outbox_enqueue
-from portal.tenancy import scopes_disabled
+from core import business_time
+from core.business_time import Calendar
+from core.outbox.services import outbox_enqueue
+from core.tenancy import scopes_disabled
 
 CALENDAR = "calendar"
 BUSINESS_HOURS = "business_hours"

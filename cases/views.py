@@ -75,11 +75,11 @@ from cases.services import (
     case_reopen,
     validate_case_input,
 )
+from core.audit.services import audit_staff_access
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from escalations import rules as escalation_rules
 from escalations.models import Reason as EscalationReason
 from escalations.selectors import case_escalations
-from portal.audit import audit_staff_access
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 PAGE_SIZE = 25  # All Cases
 MY_PAGE_SIZE = 5  # My Cases: "5 at a time with Show more" (C-13)

@@ -36,12 +36,12 @@ from cases import policy
 from cases.links import case_path
 from cases.models import Channel
 from cases.search import parse_case_number
+from core.care_admin import CareAdminMixin, CheapCountPaginator
+from core.errors import DomainError, InvalidInput
 from escalations import services
 from escalations.links import escalation_path
 from escalations.models import ACTIVE_STATES, Escalation, Level, State
 from escalations.selectors import escalation_feed
-from portal.admin import CareAdminMixin, CheapCountPaginator
-from portal.errors import DomainError, InvalidInput
 
 CHANNEL = Channel.ADMIN
 

@@ -4,7 +4,7 @@ A designated contact asks for an escalation of a case and writes in its feed; a 
 Care manager accepts, rejects or resolves it. Every write is one call of an
 ``escalations.services`` function with the API channel; domain errors become 400 (with the
 rule that refused, e.g. ``"rule": "E-3"``), 403, 404 and 409 in
-``portal.api.exception_handler``.
+``core.api.exception_handler``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from rest_framework.response import Response
 from cases import selectors as case_selectors
 from cases.api import CASE_NUMBER, ErrorDetailSerializer
 from cases.models import Case, Channel
+from core.api import ApiGenericView, ApiView
+from core.audit.services import audit_staff_access
+from core.errors import NotAllowed
 from escalations import selectors, services
 from escalations.models import Escalation
 from escalations.serializers import (
@@ -33,9 +36,6 @@ from escalations.serializers import (
     RejectSerializer,
     ResolveSerializer,
 )
-from portal.api import ApiGenericView, ApiView
-from portal.audit import audit_staff_access
-from portal.errors import NotAllowed
 
 ESCALATION_ID = OpenApiParameter(
     "id", int, OpenApiParameter.PATH, description="The escalation's id."

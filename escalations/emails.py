@@ -19,9 +19,9 @@ from accounts.notifications import case_email_recipients
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import CaseEvent
+from core.outbox.services import outbox_enqueue
 from escalations.links import escalation_admin_url
 from escalations.models import Escalation, EscalationMessage, State
-from portal.outbox import outbox_enqueue
 
 SUBJECT_LABELS = {
     State.REQUESTED: "Escalation requested",

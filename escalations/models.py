@@ -9,7 +9,7 @@ from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from cases.models import Channel
-from portal.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 
 class Reason(models.TextChoices):

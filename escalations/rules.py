@@ -13,8 +13,8 @@ from accounts.models import User
 from accounts.selectors import business_calendar_for
 from cases import policy
 from cases.models import Case, CaseUpdate, Priority
+from core import business_time
 from escalations.models import ACTIVE_STATES, Escalation, Reason
-from portal import business_time
 
 RCA_OVERDUE_BUSINESS_DAYS = 5  # E-5
 NO_UPDATE_WINDOW = timedelta(hours=24)  # E-6

@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 from accounts.models import User
 from cases import policy
 from cases.models import Case
+from core.errors import NotFound
 from escalations.models import Escalation, EscalationMessage
-from portal.errors import NotFound
 
 
 def case_escalations(*, user: User, case: Case) -> QuerySet[Escalation]:

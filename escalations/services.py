@@ -16,10 +16,10 @@ from accounts import roles
 from accounts.models import User
 from cases import policy
 from cases.models import Case, CaseEvent, Channel
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.textclean import clean_text
 from escalations import emails, rules
 from escalations.models import Escalation, EscalationMessage, Level
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from portal.textclean import clean_text
 
 DETAILS_MAX = 10_000
 MESSAGE_MAX = 20_000

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cases.links import case_path
 from cases.models import Case, Channel
 from cases.views import case_or_404, display_zone, render_page, run_form_action
+from core.audit.services import audit_staff_access
+from core.errors import NotFound
 from escalations import rules, services
 from escalations.forms import EscalationMessageForm, EscalationRequestForm
 from escalations.links import escalation_path
 from escalations.models import Escalation, State
 from escalations.selectors import escalation_feed, escalation_get_for_user
-from portal.audit import audit_staff_access
-from portal.errors import NotFound
 
 REQUESTED = (
     "Your escalation is requested. A Customer Care manager will review it; you get an email "

@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.care_admin import CareAdminMixin, CheapCountPaginator
 from followups.models import FollowUpStep, FollowUpTimer
-from portal.admin import CareAdminMixin, CheapCountPaginator
 
 
 class ActiveFilter(admin.SimpleListFilter):

@@ -19,8 +19,8 @@ from cases.emails import _recipients as case_recipients
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import Case, CaseUpdate
+from core.outbox.services import outbox_enqueue
 from followups.models import FollowUpStep, FollowUpTimer
-from portal.outbox import outbox_enqueue
 
 SUBJECT_MAX = 255  # the outbox's column; the reference token must survive (N-2)
 QUOTE_MAX = 2000

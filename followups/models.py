@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import models
 from django.db.models import F, Q
 
-from portal.tenancy import TenantModel
+from core.tenancy import TenantModel
 
 REMINDER_1_DAYS = 2  # F-2
 REMINDER_2_DAYS = 5  # F-3

@@ -27,6 +27,8 @@ from accounts.models import BusinessCalendar, User
 from accounts.selectors import business_calendar_for
 from cases.models import AWAITING_CUSTOMER, Case, CaseEvent, Channel, SubStatus
 from cases.services import case_auto_close
+from core.business_time import add_business_days
+from core.tenancy import scopes_disabled
 from followups import emails
 from followups.models import (
     ACTIVE,
@@ -36,8 +38,6 @@ from followups.models import (
     FollowUpStep,
     FollowUpTimer,
 )
-from portal.business_time import add_business_days
-from portal.tenancy import scopes_disabled
 
 log = logging.getLogger(__name__)
 

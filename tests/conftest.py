@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 
 from accounts import roles
 from accounts.models import AccessLevel, Organization
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import (
     DeploymentFactory,
     OrganizationFactory,
@@ -26,7 +26,7 @@ def _fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _verify_cached_sql(settings):
     """Every SELECT served from the compiled-statement cache is checked against Django's
-    own compilation (portal/db/compiler.py)."""
+    own compilation (core/db/compiler.py)."""
     settings.SQL_CACHE_VERIFY = True
 
 
@@ -120,7 +120,7 @@ def product_manager(db):
     return _staff("pm@care.example", roles.PRODUCT_MANAGER)
 
 
-OWN_APPS = ("accounts", "cases", "followups", "escalations", "ideas", "portal")
+OWN_APPS = ("accounts", "cases", "followups", "escalations", "ideas", "core", "web", "demo")
 
 
 def restore_migrated_rows() -> None:

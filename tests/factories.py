@@ -100,7 +100,7 @@ def member_of(organization: Organization, access_level: str, email: str) -> User
 
 
 def _first_deployment(case) -> Deployment:
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     with scopes_disabled():
         deployment = Deployment.objects.filter(organization=case.organization).first()
@@ -176,7 +176,7 @@ class CaseFactory(UnscopedFactory):
 def case_input(organization: Organization, **overrides):
     """A valid ``CaseInput`` for a Support/Problem case; override any field."""
     from cases.services import CaseInput
-    from portal.tenancy import scopes_disabled
+    from core.tenancy import scopes_disabled
 
     if "deployment_id" not in overrides:
         with scopes_disabled():
@@ -209,7 +209,7 @@ def open_case(actor: User, organization: Organization, **overrides):
 
     from accounts.selectors import visible_organization_ids
     from cases.services import case_open
-    from portal.tenancy import tenant_scope
+    from core.tenancy import tenant_scope
 
     service_kwargs = {
         key: overrides.pop(key) for key in ("now", "channel", "uploads") if key in overrides

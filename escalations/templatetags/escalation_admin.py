@@ -2,8 +2,8 @@
 
 from django import template
 
+from core.tenancy import scopes_disabled
 from escalations.models import Escalation, State
-from portal.tenancy import scopes_disabled
 
 register = template.Library()
 

@@ -20,8 +20,8 @@ from accounts.models import (
     Membership,
     Organization,
 )
-from portal.models import AuditLogEntry
-from portal.tenancy import scopes_disabled
+from core.audit.models import AuditLogEntry
+from core.tenancy import scopes_disabled
 from tests.factories import BusinessCalendarFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +83,7 @@ PAGES = {
     "organization": lambda o, c: org_url(o),
     "calendar": lambda o, c: reverse("admin:accounts_businesscalendar_change", args=[c.pk]),
     "users": lambda o, c: reverse("admin:accounts_user_changelist"),
-    "audit": lambda o, c: reverse("admin:portal_auditlogentry_changelist"),
+    "audit": lambda o, c: reverse("admin:core_auditlogentry_changelist"),
 }
 EXPECTED = {
     "analyst": {"organizations": 200, "organization": 200, "calendar": 200, "users": 200,

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.models import AccessLevel
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import (
     DEFAULT_PASSWORD,
     DeploymentFactory,

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.backends import EmailBackend
 from accounts.models import AccessLevel, Organization
 from accounts.selectors import access_levels, visible_organizations
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import BusinessCalendarFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from accounts.models import (
     ResellerLink,
     User,
 )
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import DEFAULT_PASSWORD, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

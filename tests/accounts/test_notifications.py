@@ -73,8 +73,8 @@ def test_care_update_is_emailed_to_opted_in_designated_contacts(org_a, dc_a, ana
     from django.utils import timezone
 
     from cases.services import case_post_update
-    from portal.models import OutboxEmail
-    from portal.tenancy import scopes_disabled
+    from core.outbox.models import OutboxEmail
+    from core.tenancy import scopes_disabled
     from tests.factories import open_case
 
     other = _opt_in(member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "dc2@org-a.example"))

@@ -12,7 +12,7 @@ from accounts.selectors import (
     visible_organization_ids,
 )
 from accounts.services import calendar_snapshot_holidays
-from portal import business_time
+from core import business_time
 from tests.factories import BusinessCalendarFactory, member_of
 
 pytestmark = pytest.mark.django_db

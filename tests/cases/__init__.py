@@ -12,8 +12,8 @@ from django.db import connection
 
 from accounts.selectors import visible_organization_ids
 from cases.models import CLOSED_SUB_STATUSES, Attachment, Case, CaseEvent, CaseUpdate
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled, tenant_scope
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled, tenant_scope
 from tests.factories import CaseFactory
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -18,9 +18,9 @@ from django.urls import resolve, reverse
 from cases.admin import BULK_MAX, CaseAdmin
 from cases.models import Case, CaseEvent, CaseUpdate, ProductGroup
 from cases.search import search_document_append
-from portal.admin import CheapCountPaginator
-from portal.models import AuditLogEntry
-from portal.tenancy import ScopeError, scopes_disabled, tenant_scope
+from core.audit.models import AuditLogEntry
+from core.care_admin import CheapCountPaginator
+from core.tenancy import ScopeError, scopes_disabled, tenant_scope
 from tests.cases import make_case, reload, snapshot
 from tests.factories import DeploymentFactory, OrganizationFactory, UserFactory
 

@@ -23,9 +23,9 @@ from rest_framework.test import APIClient
 from accounts.models import AccessLevel
 from cases import services
 from cases.models import Case, CaseEvent, CaseUpdate
-from portal.api import exception_handler
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from portal.tenancy import scopes_disabled
+from core.api import exception_handler
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.tenancy import scopes_disabled
 from tests.factories import CaseFactory, DeploymentFactory, member_of, open_case
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from cases import services
 from cases.models import Attachment, Channel
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case
 
 pytestmark = pytest.mark.django_db

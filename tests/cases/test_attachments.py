@@ -18,8 +18,8 @@ from cases.attachments import (
     stored_path_is_inside_media,
 )
 from cases.models import Attachment, Channel
-from portal.errors import InvalidInput
-from portal.tenancy import scopes_disabled
+from core.errors import InvalidInput
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case, snapshot
 
 pytestmark = pytest.mark.django_db
@@ -208,7 +208,7 @@ def test_file_at_the_limit_is_accepted(org_a, dc_a, settings):
 
 def test_default_limit_is_25_megabytes(settings):
     # DOMAIN C-10
-    from portal import settings as project_settings
+    from config.settings import base as project_settings
 
     assert project_settings.PORTAL["ATTACHMENT_MAX_BYTES"] == 25 * 1024 * 1024
     assert human_size(25 * 1024 * 1024) == "25 MB"

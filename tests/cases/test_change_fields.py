@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from cases import services
 from cases.models import CaseEvent, CloudService
-from portal.errors import Conflict, InvalidInput, NotAllowed
-from portal.tenancy import scopes_disabled
+from core.errors import Conflict, InvalidInput, NotAllowed
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.factories import DeploymentFactory
 

@@ -15,9 +15,9 @@ from django.db import transaction
 from cases import emails, services
 from cases.links import case_url
 from cases.models import Case, CaseEvent, Channel
-from portal.models import OutboxEmail
-from portal.outbox import message_id_for, outbox_send
-from portal.tenancy import scopes_disabled
+from core.outbox.models import OutboxEmail
+from core.outbox.services import message_id_for, outbox_send
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.factories import open_case
 
@@ -39,7 +39,7 @@ def worker():
     def deliver(args, **kwargs):
         outbox_send(email_id=args[0], now=NOW)
 
-    with mock.patch("portal.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring:
+    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring:
         yield ring
 
 
@@ -313,11 +313,12 @@ def test_broker_down_the_service_succeeds_and_the_sweep_sends(
     org_a, dc_a, analyst, django_capture_on_commit_callbacks
 ):
     # DOMAIN N-5
-    from portal.outbox import outbox_sweep
+    from core.outbox.services import outbox_sweep
 
     case = make_case(org_a, dc_a, "investigation")
     down = mock.patch(
-        "portal.tasks.send_outbox_email.apply_async", side_effect=ConnectionError("broker down")
+        "core.outbox.tasks.send_outbox_email.apply_async",
+        side_effect=ConnectionError("broker down"),
     )
 
     with down as ring, django_capture_on_commit_callbacks(execute=True), scopes_disabled():

@@ -22,7 +22,7 @@ from cases.export import (
 )
 from cases.models import Case, CloudService
 from cases.selectors import case_list_for_user
-from portal.tenancy import scopes_disabled, tenant_scope
+from core.tenancy import scopes_disabled, tenant_scope
 from tests.factories import CaseFactory, member_of
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}

@@ -9,7 +9,7 @@ from django.utils.datastructures import MultiValueDict
 
 from cases.forms import CaseOpenForm, CaseReopenForm, CaseUpdateForm, MultipleFileField
 from cases.models import CloudService
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

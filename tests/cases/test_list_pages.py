@@ -12,7 +12,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

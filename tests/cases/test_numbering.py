@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from cases.models import Case, CaseNumberCounter
 from cases.numbering import FIRST_NUMBER, SEQUENCE, next_case_number
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.cases import NOW
 from tests.factories import CaseFactory, open_case
 

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from cases import policy, services
 from cases.models import Case, Channel
-from portal.errors import DomainError
+from core.errors import DomainError
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.factories import DeploymentFactory, UserFactory
 

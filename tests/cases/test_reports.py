@@ -18,9 +18,9 @@ from cases import services
 from cases.models import Case, Channel
 from cases.reports import ReportRow, report_period, sla_report, write_report_xlsx
 from cases.sla import sla_sweep
-from portal.errors import InvalidInput
-from portal.models import AuditLogEntry
-from portal.tenancy import scopes_disabled
+from core.audit.models import AuditLogEntry
+from core.errors import InvalidInput
+from core.tenancy import scopes_disabled
 from tests.cases import acting_as, reload
 from tests.cases.test_export import excel_datetime, read_sheet
 from tests.factories import (

@@ -14,7 +14,7 @@ from cases import services
 from cases.models import Case, Channel
 from cases.search import parse_case_number, search_cases
 from cases.selectors import visible_cases
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as
 from tests.factories import open_case
 

@@ -14,9 +14,9 @@ from django.db import transaction
 
 from cases import services
 from cases.models import Case, CaseEvent, CaseUpdate, Channel
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
     NOW,
     acting_as,
@@ -1241,7 +1241,7 @@ def _race(*calls: Callable[[], object]) -> list[object]:
 
 @pytest.fixture
 def quiet_broker():
-    with mock.patch("portal.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
         yield apply_async
 
 

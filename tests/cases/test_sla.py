@@ -24,8 +24,8 @@ from cases.sla import (
     sla_sweep,
     targets_for,
 )
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
     acting_as,
     migrated_data_restored,

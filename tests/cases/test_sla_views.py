@@ -18,8 +18,8 @@ from accounts.selectors import business_calendar_for
 from cases import services
 from cases.models import Case, Channel, SlaState
 from cases.sla import sla_sweep, targets_for
-from portal import business_time
-from portal.tenancy import scopes_disabled
+from core import business_time
+from core.tenancy import scopes_disabled
 from tests.accounts.test_admin import form_data
 from tests.cases import acting_as, reload
 from tests.factories import BusinessCalendarFactory, open_case

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.models import AuditLogEntry
+from core.audit.models import AuditLogEntry
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from accounts.models import AccessLevel
 from cases.links import case_path
 from cases.models import Attachment, Case, CaseEvent, CaseUpdate, CloudService
 from cases.services import case_post_update
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import (
     BusinessCalendarFactory,
     CaseFactory,

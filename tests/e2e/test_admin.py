@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import CaseEvent
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.e2e.helpers import login
 from tests.factories import DEFAULT_PASSWORD, open_case
 

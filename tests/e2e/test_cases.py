@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cases.models import Case, CaseUpdate, CloudService, ProductGroup
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.e2e.helpers import login
 from tests.factories import DEFAULT_PASSWORD, CaseFactory
 

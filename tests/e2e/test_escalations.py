@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
+from core.tenancy import scopes_disabled
 from escalations.models import Escalation, State
-from portal.tenancy import scopes_disabled
 from tests.e2e.helpers import login
 from tests.factories import DEFAULT_PASSWORD, open_case
 

@@ -19,11 +19,12 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import AccessLevel
 from cases.models import Case, CaseEvent
+from core.audit.models import AuditLogEntry
+from core.outbox.models import OutboxEmail
+from core.tenancy import ScopeError, scopes_disabled, tenant_scope
 from escalations import services
 from escalations.admin import EscalationAdmin
 from escalations.models import Escalation, EscalationMessage, State
-from portal.models import AuditLogEntry, OutboxEmail
-from portal.tenancy import ScopeError, scopes_disabled, tenant_scope
 from tests.cases import acting_as, make_case
 from tests.factories import DeploymentFactory, OrganizationFactory, UserFactory, member_of
 

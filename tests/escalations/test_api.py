@@ -19,10 +19,11 @@ from accounts import roles
 from accounts.models import AccessLevel
 from cases import services as case_services
 from cases.models import Case, CaseEvent
+from core.audit.models import AuditLogEntry
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from escalations import services
 from escalations.models import Escalation, EscalationMessage
-from portal.models import AuditLogEntry, OutboxEmail
-from portal.tenancy import scopes_disabled
 from tests.factories import CaseFactory, UserFactory, member_of
 
 pytestmark = pytest.mark.django_db

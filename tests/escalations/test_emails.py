@@ -18,13 +18,13 @@ from accounts.models import AccessLevel
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import Case, Channel
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.outbox.models import OutboxEmail
+from core.outbox.services import outbox_send
+from core.tenancy import scopes_disabled
 from escalations import services
 from escalations.links import escalation_admin_url
 from escalations.models import Escalation
-from portal.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from portal.models import OutboxEmail
-from portal.outbox import outbox_send
-from portal.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case
 from tests.factories import UserFactory, member_of
 
@@ -281,7 +281,7 @@ def test_the_email_is_sent_after_commit_to_the_recipients(
         outbox_send(email_id=args[0], now=NOW)
 
     with (
-        mock.patch("portal.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring,
+        mock.patch("core.outbox.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring,
         django_capture_on_commit_callbacks(execute=True),
     ):
         escalate(case, dc_a)
@@ -345,7 +345,7 @@ def test_a_rolled_back_request_sends_nothing(
 ):
     # DOMAIN N-5
     with (
-        mock.patch("portal.tasks.send_outbox_email.apply_async") as ring,
+        mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as ring,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -370,7 +370,7 @@ def test_a_rolled_back_decision_sends_nothing(
     before = rows(case)
 
     with (
-        mock.patch("portal.tasks.send_outbox_email.apply_async") as ring,
+        mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as ring,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         scopes_disabled(),

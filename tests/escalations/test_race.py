@@ -12,8 +12,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import AccessLevel
+from core.tenancy import scopes_disabled
 from escalations.models import Escalation
-from portal.tenancy import scopes_disabled
 from tests.cases import make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.factories import member_of
 
@@ -21,7 +21,7 @@ from tests.factories import member_of
 @pytest.fixture
 def quiet_broker():
     # The emails are recorded in the outbox on commit; no broker is needed to test the race.
-    with mock.patch("portal.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
         yield apply_async
 
 

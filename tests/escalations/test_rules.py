@@ -13,12 +13,12 @@ from accounts.models import CalendarClosure
 from accounts.selectors import business_calendar_for
 from cases import services as case_services
 from cases.models import Channel
+from core.errors import Conflict, InvalidInput
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from escalations import rules, services
 from escalations.models import Escalation
 from escalations.services import EscalationRefused
-from portal.errors import Conflict, InvalidInput
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
 from tests.cases import NOW, acting_as, make_case, reload, snapshot
 from tests.factories import BusinessCalendarFactory
 

@@ -17,9 +17,9 @@ from django.utils import timezone
 
 from cases.models import Case, CaseUpdate
 from cases.services import case_post_update
+from core.tenancy import scopes_disabled
 from escalations import rules, services
 from escalations.models import Escalation, EscalationMessage
-from portal.tenancy import scopes_disabled
 from tests.factories import CaseFactory, open_case
 
 pytestmark = pytest.mark.django_db

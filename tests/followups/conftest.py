@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import AccessLevel
 from accounts.services import calendar_snapshot_holidays
-from portal.tenancy import scopes_disabled
+from core.tenancy import scopes_disabled
 from tests.factories import (
     BusinessCalendarFactory,
     DeploymentFactory,

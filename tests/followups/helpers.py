@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from cases import services
 from cases.models import Case, CaseEvent, Channel
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from followups.models import FollowUpStep, FollowUpTimer
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
 from tests.cases import acting_as
 
 REQUEST = "Please send the call logs of a failed transfer."

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from core.audit.models import AuditLogEntry
 from followups.services import followup_sweep
-from portal.models import AuditLogEntry
 from tests.cases import NOW, make_case
 from tests.followups.helpers import (
     R1,

@@ -11,8 +11,8 @@ import pytest
 from django.db import connections, transaction
 
 from cases.models import Case, CaseEvent
+from core.tenancy import scopes_disabled
 from followups.services import followup_sweep
-from portal.tenancy import scopes_disabled
 from tests.cases import NOW, make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.followups.helpers import (
     CLOSE,
@@ -30,7 +30,7 @@ from tests.followups.helpers import (
 def quiet_broker():
     from unittest import mock
 
-    with mock.patch("portal.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
         yield apply_async
 
 

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, make_case
 from tests.followups.helpers import (
     R1,

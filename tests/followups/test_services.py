@@ -10,11 +10,11 @@ import pytest
 
 from cases import selectors, services
 from cases.models import Case, CaseEvent, Channel, ClosureReason
+from core.errors import Conflict
+from core.outbox.models import OutboxEmail
+from core.tenancy import ScopeError, scopes_disabled, tenant_scope
 from followups.models import FollowUpStep, FollowUpTimer
 from followups.services import followup_sweep
-from portal.errors import Conflict
-from portal.models import OutboxEmail
-from portal.tenancy import ScopeError, scopes_disabled, tenant_scope
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.followups.helpers import (
     CLOSE,

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from cases.models import CaseEvent
-from portal.models import OutboxEmail
-from portal.tenancy import scopes_disabled
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
 from tests.cases import NOW, make_case, reload
 from tests.followups.helpers import active_timer, ask, followup_emails, followup_events, steps
 
@@ -59,7 +59,7 @@ def test_three_weeks_down_then_one_run_closes_each_case_once(
 @pytest.fixture
 def broker_down():
     with mock.patch(
-        "portal.tasks.send_outbox_email.apply_async", side_effect=OSError("connection refused")
+        "core.outbox.tasks.send_outbox_email.apply_async", side_effect=OSError("connection refused")
     ) as apply_async:
         yield apply_async
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.celery import app
+from config.celery import app
 from tests.cases import NOW, make_case
 from tests.followups.helpers import ask, steps
 

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from core.tenancy import scopes_disabled
 from followups.models import FollowUpStep
 from followups.services import followup_sweep
-from portal.tenancy import scopes_disabled
 from tests.cases import make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.followups.helpers import ask, followup_emails, followup_events, steps
 
@@ -47,7 +47,7 @@ def redis_db():
 def quiet_broker():
     from unittest import mock
 
-    with mock.patch("portal.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
         yield apply_async
 
 
@@ -105,7 +105,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
     log = tmp_path / "worker.log"
     with log.open("wb") as output:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
              "--without-heartbeat", "--without-gossip", "--without-mingle",
              "--loglevel=WARNING", "-Q", queue],
             cwd=Path(settings.BASE_DIR),

@@ -4,6 +4,6 @@ round. Production never sets FOLLOWUP_SWEEP_STEP_DELAY."""
 
 import os
 
-from portal.settings import *  # noqa: F403
+from config.settings.base import *  # noqa: F403
 
 FOLLOWUP_SWEEP_STEP_DELAY = float(os.environ.get("FOLLOWUP_SWEEP_STEP_DELAY", "0"))

@@ -1,0 +1,37 @@
+"""The Celery app. The beat schedule lives here, in code, in UTC."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+app.autodiscover_tasks(["core.outbox"])
+
+app.conf.beat_schedule = {
+    # Sends what the broker lost and retries failed sends (N-5).
+    "sweep-outbox": {"task": "core.outbox.tasks.sweep_outbox", "schedule": 60.0},
+    # Reminders and auto-close of cases waiting for the customer (F-2 … F-4). A run that
+    # could not start in time is dropped: the next one does the same work.
+    "sweep-followups": {
+        "task": "followups.tasks.sweep_followups",
+        "schedule": 120.0,
+        "options": {"expires": 110.0},
+    },
+    # Service levels at risk or breached, notified once per state (S-6). A run that could
+    # not start in time is dropped: the next one does the same work.
+    "sweep-sla": {
+        "task": "cases.tasks.sweep_sla",
+        "schedule": 300.0,
+        "options": {"expires": 290.0},
+    },
+    # Holiday snapshots only ever gain years; existing years never change (B-1).
+    "extend-holiday-snapshots": {
+        "task": "accounts.tasks.extend_holiday_snapshots",
+        "schedule": crontab(minute=17, hour=3),
+    },
+}

@@ -1,0 +1,53 @@
+"""The transactional email outbox (N-5)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from core.tenancy import TenantModel
+
+
+class OutboxEmail(TenantModel):
+    """An email decided inside a transaction, sent after commit (N-5).
+
+    The row is written in the same transaction as the change it reports, so a rolled-back
+    change never sends anything; the idempotency key makes a repeated decision a no-op; the
+    Message-ID is derived from the key, so a resend after a crash is recognisable as the
+    same message by any mail client.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Gave up"
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    message_id = models.CharField(max_length=255, unique=True)
+    to = models.JSONField(help_text="Recipient addresses.")
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outbox_pending_due",
+                condition=Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

@@ -1,0 +1,202 @@
+"""The transactional email outbox (N-5): write in the transaction, send after commit.
+
+``outbox_enqueue`` is called by services inside their transaction. After commit a Celery
+task sends the row; if the broker is down the request still succeeds and the outbox sweep
+(beat) sends it later. Sending locks the row with ``skip_locked`` so two workers never send
+the same row at the same time; a failure is retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
+from django.db import router, transaction
+from django.db.models.constants import OnConflict
+from django.utils import timezone
+
+from core.outbox.models import OutboxEmail
+from core.tenancy import scopes_disabled
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+SWEEP_BATCH = 200
+
+
+def one_line(value: str) -> str:
+    """Header values never carry CR or LF: header injection is impossible by construction."""
+    return " ".join(value.replace("\r", " ").replace("\n", " ").split())
+
+
+def _address(raw: str | None) -> str | None:
+    """A plain, valid address, or None: a malformed one would only fail at the SMTP server,
+    retried until the outbox gives up, and a line break in it could forge headers."""
+    address = (raw or "").strip().lower()
+    if not address:
+        return None
+    try:
+        validate_email(address)
+    except ValidationError:
+        log.warning("Outbox: dropped a malformed recipient address.")
+        return None
+    return address
+
+
+def mail_domain() -> str:
+    address = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1]
+    return address.strip(" >") or "support-portal.example"
+
+
+def message_id_for(key: str, hint: str = "") -> str:
+    """The same key always gives the same Message-ID, so a resend is the same message. The
+    hint (for case mail: the case number and reference token, N-2) goes in front, so a
+    reply that keeps only In-Reply-To still names its case."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    hint = re.sub(r"[^A-Za-z0-9.\-]", "", hint)[:80].strip(".")
+    return f"<{hint}.{digest}@{mail_domain()}>" if hint else f"<{digest}@{mail_domain()}>"
+
+
+def outbox_enqueue(
+    *,
+    organization_id: int,
+    key: str,
+    to: list[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    headers: dict[str, str] | None = None,
+    case_id: int | None = None,
+    message_id_hint: str = "",
+    now: datetime,
+) -> OutboxEmail | None:
+    """Record an email to send once the current transaction commits.
+
+    Returns None when the key was already used (the email is already decided) or there is
+    nobody to send to.
+    """
+    recipients = sorted({a for a in (_address(raw) for raw in to) if a})
+    if not recipients:
+        return None
+    email = OutboxEmail(
+        organization_id=organization_id,
+        idempotency_key=key,
+        message_id=message_id_for(key, message_id_hint),
+        to=recipients,
+        subject=one_line(subject)[:255],
+        body_text=text,
+        body_html=html,
+        headers={one_line(k): one_line(v) for k, v in (headers or {}).items()},
+        case_id=case_id,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    if not _insert_unless_decided(email):
+        return None
+    transaction.on_commit(lambda: _ring(email.pk))
+    return email
+
+
+def _insert_unless_decided(email: OutboxEmail) -> bool:
+    """Insert the row unless its key is already used; True if this call inserted it.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING id) instead of a look-up and
+    an insert: the unique key decides, which also holds against a concurrent transaction
+    deciding the same email. Like a bulk insert it sends no save signals (nothing listens
+    to the outbox's)."""
+    meta = OutboxEmail._meta
+    using = router.db_for_write(OutboxEmail)
+    with scopes_disabled():
+        rows = OutboxEmail.objects.db_manager(using)._insert(
+            [email],
+            fields=[f for f in meta.concrete_fields if not f.primary_key],
+            returning_fields=meta.db_returning_fields,
+            using=using,
+            on_conflict=OnConflict.IGNORE,
+        )
+    if not rows or rows[0] is None:
+        return False
+    for field, value in zip(meta.db_returning_fields, rows[0], strict=True):
+        setattr(email, field.attname, value)
+    email._state.adding = False
+    email._state.db = using
+    return True
+
+
+def _ring(email_id: int) -> None:
+    """Ask a worker to send now. The broker is only a doorbell: if it is down, the sweep
+    finds the row later, so a failure here is logged and swallowed."""
+    from core.outbox.tasks import send_outbox_email
+
+    try:
+        send_outbox_email.apply_async(args=[email_id], retry=False)
+    except Exception:  # any broker error: the sweep will send it
+        log.warning("Broker unavailable; outbox email %s waits for the sweep.", email_id)
+
+
+def outbox_send(*, email_id: int, now: datetime | None = None) -> bool:
+    """Send one pending email; True if it was sent by this call."""
+    now = now or timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        email = (
+            OutboxEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, state=OutboxEmail.State.PENDING)
+            .first()
+        )
+        if email is None:
+            return False  # already sent, given up, or being sent by another worker
+        return _deliver(email, now)
+
+
+def _deliver(email: OutboxEmail, now: datetime) -> bool:
+    headers = {"Message-ID": email.message_id, **email.headers}
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=email.to,
+        headers=headers,
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    email.attempts += 1
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # SMTP and network errors of every kind: retry later
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= MAX_ATTEMPTS:
+            email.state = OutboxEmail.State.FAILED
+            log.error("Outbox email %s failed %s times; giving up.", email.pk, email.attempts)
+        else:
+            email.next_attempt_at = now + min(
+                BACKOFF_BASE * (2 ** (email.attempts - 1)), BACKOFF_CAP
+            )
+        email.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+        return False
+    email.state = OutboxEmail.State.SENT
+    email.sent_at = now
+    email.last_error = ""
+    email.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+    return True
+
+
+def outbox_sweep(*, now: datetime, limit: int = SWEEP_BATCH) -> int:
+    """Send what is due: emails the broker lost, and retries whose backoff has passed."""
+    sent = 0
+    with scopes_disabled():
+        due = list(
+            OutboxEmail.objects.filter(state=OutboxEmail.State.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+    for email_id in due:
+        sent += outbox_send(email_id=email_id, now=now)
+    return sent

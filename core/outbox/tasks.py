@@ -1,0 +1,14 @@
+from celery import shared_task
+from django.utils import timezone
+
+from core.outbox.services import outbox_send, outbox_sweep
+
+
+@shared_task(ignore_result=True)
+def send_outbox_email(email_id: int) -> bool:
+    return outbox_send(email_id=email_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    return outbox_sweep(now=timezone.now())

@@ -1,0 +1,110 @@
+"""The deployment files describe the same three processes and the same configuration."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert "version" not in compose  # obsolete in the Compose spec
+    return compose["services"]
+
+
+def command_of(service):
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def test_compose_has_backing_services_and_app_processes(services):
+    assert {"postgres", "redis", *APP_SERVICES} <= services.keys()
+    assert any("mailpit" in s.get("image", "") for s in services.values())
+    assert "gunicorn config.wsgi:application" in command_of(services["web"])
+    assert "celery -A config worker" in command_of(services["worker"])
+    assert "celery -A config beat" in command_of(services["beat"])
+
+
+def test_app_services_share_one_image_and_environment(services):
+    web = services["web"]
+    assert web["build"]
+    for name in APP_SERVICES:
+        assert services[name]["build"] == web["build"]
+        assert services[name].get("image") == web.get("image")
+        assert services[name]["environment"] == web["environment"]
+    env = web["environment"]
+    assert "@postgres:5432/" in env["DATABASE_URL"]
+    assert env["REDIS_URL"].startswith("redis://redis:6379/")
+    assert env["EMAIL_URL"].startswith("smtp://mailpit:")
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_wait_for_healthy_backends(services, name):
+    depends_on = services[name]["depends_on"]
+    for backend in ("postgres", "redis"):
+        assert depends_on[backend]["condition"] == "service_healthy"
+        assert services[backend]["healthcheck"]["test"]
+
+
+def test_procfile_declares_every_process():
+    entries = dict(
+        line.split(":", 1)
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    )
+    assert "gunicorn config.wsgi:application" in entries["web"]
+    assert "$PORT" in entries["web"] or "${PORT" in entries["web"]
+    assert "celery -A config worker" in entries["worker"]
+    assert "celery -A config beat" in entries["beat"]
+    assert "migrate" in entries["release"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DATABASE_URL",
+        "REDIS_URL",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DEBUG",
+        "EMAIL_URL",
+        "DEFAULT_FROM_EMAIL",
+        "SITE_URL",
+    ],
+)
+def test_env_example_documents(name):
+    text = (ROOT / ".env.example").read_text()
+    assert re.search(rf"^#? ?{name}=", text, re.MULTILINE)
+
+
+def test_ci_script_is_executable_and_runs_the_documented_test_command():
+    script = ROOT / ".ci" / "run"
+    assert os.access(script, os.X_OK)
+    code_lines = [
+        line for line in script.read_text().splitlines() if not line.lstrip().startswith("#")
+    ]
+    assert any(re.search(r"\bmake test\b", line) for line in code_lines)
+    assert os.access(ROOT / "bin" / "run-all", os.X_OK)
+
+
+def test_gunicorn_workers_freeze_what_loading_left():
+    # gunicorn reads gunicorn.conf.py from its working directory: the project root in the
+    # Procfile, the image (WORKDIR /app, the whole tree copied) and bin/run-all.
+    import gc
+    import runpy
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert gc.get_freeze_count() == 0
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "WORKDIR /app" in dockerfile and "COPY . ." in dockerfile
