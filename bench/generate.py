@@ -5,7 +5,7 @@ designated contacts, a read-only and a basic user), one care analyst, and 1,000,
 with about five updates each and their history. One organization (bench-0000) holds
 100,000 cases, the size of the export scenario; the rest are spread over the others.
 
-Cases are planned by ``demo.cases.plan_case`` (paths of the real state machine, the same
+Cases are planned by ``demo.planner.plan_case`` (paths of the real state machine, the same
 invariants as the services) and written with COPY. For speed the load drops the secondary
 indexes of the three case tables and rebuilds them afterwards (their definitions are kept in
 a table until rebuilt, so an interrupted run restores them on the next start), skips foreign
@@ -305,7 +305,7 @@ def _generate_range(task: dict) -> tuple[int, int, int]:
     from django.db import connection
 
     from cases.models import Case, CaseEvent, CaseUpdate, Channel, CloudService, SubStatus
-    from demo.cases import PlannedCase, plan_case
+    from demo.planner import PlannedCase, plan_case
 
     world = task["world"]
     now = datetime.fromisoformat(task["now"])

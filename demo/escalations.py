@@ -16,7 +16,7 @@ from django.db import transaction
 from accounts.models import AccessLevel, Membership, User
 from cases.models import OPEN_SUB_STATUSES, Case, CaseType, Channel, Priority, SubStatus
 from core.tenancy import scopes_disabled
-from demo.cases import DEMO_ORG_SLUGS
+from demo.writer import DEMO_ORG_SLUGS
 from escalations import rules, services
 from escalations.models import Escalation, Level, Reason
 

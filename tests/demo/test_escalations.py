@@ -14,8 +14,8 @@ from cases.models import Case, CaseEvent, CaseUpdate
 from core.outbox.models import OutboxEmail
 from core.tenancy import scopes_disabled
 from demo.accounts import seed_people_and_organizations
-from demo.cases import seed_demo_spread
 from demo.escalations import STORIES, seed_demo_escalations
+from demo.writer import seed_demo_spread
 from escalations.models import Escalation, EscalationMessage
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from demo.accounts import DEMO_LOGINS, seed_people_and_organizations
+from demo.escalations import seed_demo_escalations
+from demo.writer import seed_cases, seed_demo_spread
 
 
 class Command(BaseCommand):
@@ -21,9 +23,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        from demo.cases import seed_cases, seed_demo_spread
-        from demo.escalations import seed_demo_escalations
-
         count = options["cases"]
         if count is not None and count < 0:
             raise CommandError("--cases takes a number of cases, 0 or more.")
