@@ -15,7 +15,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
-from cases.admin import BULK_MAX, CaseAdmin
+from cases.admin import CaseAdmin
+from cases.admin.bulk import BULK_MAX
 from cases.models import Case, CaseEvent, CaseUpdate, ProductGroup
 from cases.search import search_document_append
 from core.audit.models import AuditLogEntry
@@ -620,7 +621,7 @@ def test_bulk_request_info_sends_one_message_to_each_case(client, analyst, org_a
 
 
 def test_bulk_actions_refuse_a_too_large_selection(client, analyst, org_a, dc_a, monkeypatch):
-    monkeypatch.setattr("cases.admin.BULK_MAX", 2)
+    monkeypatch.setattr("cases.admin.bulk.BULK_MAX", 2)
     cases = [make_case(org_a, dc_a) for _ in range(3)]
     client.force_login(analyst)
 

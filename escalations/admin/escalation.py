@@ -12,10 +12,7 @@ customers: nobody adds or deletes one here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,313 +20,30 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
-from accounts import roles
-from accounts.models import User
 from cases import policy
 from cases.links import case_path
-from cases.models import Channel
 from cases.search import parse_case_number
 from core.care_admin import CareAdminMixin, CheapCountPaginator
 from core.errors import DomainError, InvalidInput
 from escalations import services
-from escalations.links import escalation_path
-from escalations.models import ACTIVE_STATES, Escalation, Level, State
-from escalations.selectors import escalation_feed
-
-CHANNEL = Channel.ADMIN
-
-
-def escalation_owners() -> QuerySet[User]:
-    """The people who may own an escalation: active care managers (and superusers)."""
-    return (
-        User.objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=roles.CARE_MANAGER))
-        .distinct()
-        .order_by("display_name", "email")
-    )
-
-
-# --- queues ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Queue:
-    """A saved view of the escalation list: which escalations, in which order (unless a
-    column header sorts it)."""
-
-    key: str
-    title: str
-    condition: Callable[[User], Q]
-    ordering: tuple[str, ...]
-
-
-OLDEST_FIRST = ("requested_at", "id")
-# Important and urgent first (E-8), then the longest waiting; the escalation_queue index.
-BY_PRIORITY = ("-priority_score", "requested_at", "id")
-NEWEST_FIRST = ("-requested_at", "-id")
-CLOSED_STATES = (State.REJECTED, State.RESOLVED)
-
-QUEUES: dict[str, Queue] = {
-    q.key: q
-    for q in [
-        Queue(
-            "requested",
-            "Requested (to review)",
-            lambda user: Q(state=State.REQUESTED),
-            OLDEST_FIRST,
-        ),
-        Queue("accepted", "Accepted", lambda user: Q(state=State.ACCEPTED), BY_PRIORITY),
-        Queue(
-            "mine",
-            "Mine (active, I own them)",
-            lambda user: Q(owner=user, state__in=ACTIVE_STATES),
-            BY_PRIORITY,
-        ),
-        Queue(
-            "closed",
-            "Closed (rejected or resolved)",
-            lambda user: Q(state__in=CLOSED_STATES),
-            NEWEST_FIRST,
-        ),
-        Queue("all", "All, closed ones too", lambda user: Q(), NEWEST_FIRST),
-    ]
-}
-# The list without a queue chosen: what still needs care management.
-ACTIVE_QUEUE = Queue(
-    "", "Active (requested or accepted)", lambda user: Q(state__in=ACTIVE_STATES), OLDEST_FIRST
+from escalations.admin.actions import (
+    ACTIONS,
+    EscalationAction,
+    auto_id,
+    form_errors,
+    initial,
+    not_possible,
 )
-
-
-def queue_named(key: str | None) -> Queue:
-    if not key:
-        return ACTIVE_QUEUE
-    queue = QUEUES.get(key)
-    if queue is None:
-        raise IncorrectLookupParameters(f"No queue named {key!r}.")
-    return queue
-
-
-class QueueFilter(admin.SimpleListFilter):
-    """The queues; with none chosen the list shows the active escalations."""
-
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return [(q.key, q.title) for q in QUEUES.values()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(queue_named(self.value()).condition(request.user))
-
-    def choices(self, changelist):
-        # Django's first choice, "All", removes the parameter: here that is the active list.
-        for index, choice in enumerate(super().choices(changelist)):
-            yield {**choice, "display": ACTIVE_QUEUE.title} if index == 0 else choice
-
-
-# --- forms of the review page ------------------------------------------------------------
-
-
-def _text(label: str, required_message: str, help_text: str = "") -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=True,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        help_text=help_text,
-        error_messages={"required": required_message},
-    )
-
-
-class OwnerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name()
-
-
-def _owner_field(label: str) -> OwnerChoiceField:
-    return OwnerChoiceField(
-        label=label,
-        queryset=escalation_owners(),
-        empty_label=None,
-        error_messages={
-            "required": "Choose the escalation owner.",
-            "invalid_choice": "The escalation owner must be a Customer Care manager.",
-        },
-    )
-
-
-class AcceptForm(forms.Form):
-    importance = forms.ChoiceField(label="Importance", choices=Level.choices)
-    urgency = forms.ChoiceField(label="Urgency", choices=Level.choices)
-    owner = _owner_field("Escalation owner")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = escalation_owners()
-
-
-class RejectForm(forms.Form):
-    explanation = _text(
-        "Explanation",
-        "Write the explanation: the customer is told why.",
-        "Shown to the customer (E-8).",
-    )
-
-
-class ResolveForm(forms.Form):
-    summary = _text(
-        "Summary", "Write a summary of how it was resolved.", "Shown to the customer (E-8)."
-    )
-
-
-class ReassignForm(forms.Form):
-    owner = _owner_field("New escalation owner")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = escalation_owners()
-
-
-class MessageForm(forms.Form):
-    body = _text(
-        "Message",
-        "Write a message.",
-        "The customer sees it in the escalation feed and is emailed (E-9).",
-    )
-
-
-# --- the review page's actions -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EscalationAction:
-    """One thing a care manager does from the review page: a form and the service it calls."""
-
-    name: str
-    label: str
-    button: str
-    form: type[forms.Form]
-    run: Callable[..., Any]
-    done: str
-    states: tuple[str, ...]  # the states it is offered in
-    permission: str  # the model permission it needs besides being an escalation owner
-    group: str = "decide"  # decide | compose
-
-
-DECIDE = "escalations.change_escalation"
-WRITE = "escalations.add_escalationmessage"
-
-ACTIONS: dict[str, EscalationAction] = {
-    a.name: a
-    for a in [
-        EscalationAction(
-            "accept",
-            "Accept",
-            "Accept",
-            AcceptForm,
-            lambda esc, user, data, now: services.escalation_accept(
-                escalation=esc,
-                actor=user,
-                importance=data["importance"],
-                urgency=data["urgency"],
-                owner=data["owner"],
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Escalation accepted.",
-            (State.REQUESTED,),
-            DECIDE,
-        ),
-        EscalationAction(
-            "reject",
-            "Reject",
-            "Reject",
-            RejectForm,
-            lambda esc, user, data, now: services.escalation_reject(
-                escalation=esc,
-                actor=user,
-                explanation=data["explanation"],
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Escalation rejected; the customer is told why.",
-            (State.REQUESTED,),
-            DECIDE,
-        ),
-        EscalationAction(
-            "resolve",
-            "Resolve",
-            "Resolve",
-            ResolveForm,
-            lambda esc, user, data, now: services.escalation_resolve(
-                escalation=esc, actor=user, summary=data["summary"], channel=CHANNEL, now=now
-            ),
-            "Escalation resolved.",
-            (State.ACCEPTED,),
-            DECIDE,
-        ),
-        EscalationAction(
-            "reassign",
-            "Change the owner",
-            "Reassign",
-            ReassignForm,
-            lambda esc, user, data, now: services.escalation_reassign(
-                escalation=esc, actor=user, owner=data["owner"], channel=CHANNEL, now=now
-            ),
-            "Escalation owner changed.",
-            (State.ACCEPTED,),
-            DECIDE,
-        ),
-        EscalationAction(
-            "post-message",
-            "Write to the customer",
-            "Post",
-            MessageForm,
-            lambda esc, user, data, now: services.escalation_post_message(
-                escalation=esc, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "Message posted; the customer is emailed.",
-            ACTIVE_STATES,
-            WRITE,
-            group="compose",
-        ),
-    ]
-}
-
-
-def _initial(action: EscalationAction, escalation: Escalation, user: User) -> dict:
-    if action.name == "accept":
-        return {"importance": Level.MEDIUM, "urgency": Level.MEDIUM, "owner": user.pk}
-    if action.name == "reassign":
-        return {"owner": escalation.owner_id}
-    return {}
-
-
-def _auto_id(action: str) -> str:
-    # Several action forms share the page: their fields' ids must not clash.
-    return "id_" + action.replace("-", "_") + "_%s"
-
-
-def _form_errors(form: forms.Form) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
-
-
-def _not_possible(action: EscalationAction, escalation: Escalation) -> str:
-    hint = (
-        "; accept it first"
-        if action.name == "resolve" and escalation.state == State.REQUESTED
-        else ""
-    )
-    return (
-        f"“{action.label}” is not possible for an escalation that is "
-        f"{escalation.get_state_display().lower()}{hint}. Nothing was changed."
-    )
+from escalations.admin.queues import CLOSED_STATES, OLDEST_FIRST, QueueFilter, queue_named
+from escalations.links import escalation_path
+from escalations.models import Escalation
+from escalations.selectors import escalation_feed
 
 
 def _age(start: datetime, end: datetime) -> str:
@@ -461,7 +175,10 @@ class EscalationAdmin(CareAdminMixin, admin.ModelAdmin):
     @admin.display(description="Case", ordering="case__number")
     def case_number(self, obj: Escalation) -> str:
         url = reverse("admin:cases_case_change", args=[obj.case_id])
-        return format_html('<a href="{}">{}</a>', url, obj.case.display_number)
+        return render_to_string(
+            "admin/escalations/escalation/case_link.html",
+            {"url": url, "number": obj.case.display_number},
+        )
 
     @admin.display(description="Organization", ordering="organization__name")
     def organization_name(self, obj: Escalation) -> str:
@@ -515,7 +232,7 @@ class EscalationAdmin(CareAdminMixin, admin.ModelAdmin):
             if escalation.state not in action.states or not self.can_act(request, action):
                 continue
             form = bound.get(name) or action.form(
-                initial=_initial(action, escalation, user), auto_id=_auto_id(name)
+                initial=initial(action, escalation, user), auto_id=auto_id(name)
             )
             panels[action.group].append(
                 {
@@ -566,12 +283,12 @@ class EscalationAdmin(CareAdminMixin, admin.ModelAdmin):
         escalation = self.get_object(request, unquote(object_id))
         if escalation is None:
             raise Http404("No such escalation.")
-        form = spec.form(request.POST, auto_id=_auto_id(action))
+        form = spec.form(request.POST, auto_id=auto_id(action))
         if escalation.state not in spec.states:
-            messages.error(request, _not_possible(spec, escalation))
+            messages.error(request, not_possible(spec, escalation))
             return self._review_page(request, escalation, {}, status=409)
         if not form.is_valid():
-            messages.error(request, f"{spec.label}: {_form_errors(form)} Nothing was changed.")
+            messages.error(request, f"{spec.label}: {form_errors(form)} Nothing was changed.")
             return self._review_page(request, escalation, {action: form}, status=400)
         try:
             spec.run(escalation, request.user, form.cleaned_data, timezone.now())
@@ -591,42 +308,3 @@ class EscalationAdmin(CareAdminMixin, admin.ModelAdmin):
         response = self.change_view(as_get, str(escalation.pk), extra_context={"work_bound": bound})
         response.status_code = status
         return response
-
-
-# --- on the case page: the case's escalations, read-only ---------------------------------
-
-
-class CaseEscalationInline(admin.TabularInline):
-    """The escalations of a case, newest first, each linking to its review page. Read-only:
-    its template lists them without any input."""
-
-    model = Escalation
-    fk_name = "case"
-    template = "admin/escalations/escalation/case_inline.html"
-    verbose_name = "escalation"
-    verbose_name_plural = "Escalations (E-8)"
-    extra = 0
-    can_delete = False
-    fields = ["reason", "state", "owner", "importance", "urgency", "requested_at"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("owner")
-            .defer("details", "explanation", "summary")
-            .order_by("-requested_at", "-id")
-        )
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return policy.is_care(request.user) and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
