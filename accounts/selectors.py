@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.db import router
 from django.db.models import Count, F, Q, QuerySet
 
@@ -10,6 +12,7 @@ from core import business_time
 from core.tenancy import scopes_disabled
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(AccessLevel.values)}
+UTC = zoneinfo.ZoneInfo("UTC")
 
 
 def _member_organizations(user: User) -> list[Organization]:
@@ -173,3 +176,39 @@ def get_visible_organization_or_404(user: User, slug: str) -> Organization:
     if organization is None:
         raise Http404("No such organization.")
     return organization
+
+
+def display_zone(user: User, organization_id: int | None = None) -> zoneinfo.ZoneInfo:
+    """The zone a page shows times in (B-5): the user's own (profile); else the organization's
+    calendar zone: the given organization's, or for lists the first of the user's
+    organizations (by name) that has a calendar; else UTC."""
+    name = getattr(user, "time_zone", "") or ""
+    if not name and user.is_authenticated and organization_id is not None and not user.is_staff:
+        # A customer's own organizations carry their calendar's zone already (the layout
+        # read them): no query for the case page.
+        for organization in visible_organizations(user):
+            if organization.pk == organization_id:
+                return _zone(organization.calendar_time_zone or "")
+    if not name and user.is_authenticated and organization_id is None and not user.is_staff:
+        # The layout loads the user's organizations by name, each with its calendar's zone.
+        zones = (o.calendar_time_zone for o in visible_organizations(user))
+        name = next((zone for zone in zones if zone is not None), "")
+    elif not name and user.is_authenticated:
+        calendars = BusinessCalendar.objects.all()
+        if organization_id is not None:
+            calendars = calendars.filter(organization_id=organization_id)
+        elif user.is_staff:
+            calendars = calendars.none()
+        else:
+            calendars = calendars.filter(organization_id__in=list(access_levels(user))).order_by(
+                "organization__name"
+            )
+        name = calendars.values_list("time_zone", flat=True).first() or ""
+    return _zone(name)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name) if name else UTC
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return UTC

@@ -2,11 +2,20 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from cases.web import urls as case_urls
+from escalations import urls as escalation_urls
 from web import views
 
 admin.site.site_header = "Support Portal · Care workspace"
 admin.site.site_title = "Care workspace"
 admin.site.index_title = "Work queues and administration"
+
+# The case pages and, under a case's number, its escalations (E-1 … E-9): one "cases"
+# namespace, composed here because the escalation pages sit above the case pages.
+CASE_PAGES = [
+    *case_urls.urlpatterns,
+    path("<case_number:number>/", include(escalation_urls)),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +30,7 @@ urlpatterns = [
         account_views.support_access,
         name="support-access",
     ),
-    path("cases/", include("cases.urls")),
+    path("cases/", include((CASE_PAGES, "cases"))),
     path("api/", include("config.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django import forms
 
-from cases.forms import ServiceErrorsMixin
+from cases.web.forms import ServiceErrorsMixin
 from escalations.models import Reason
 from escalations.rules import Refusal
 from escalations.services import DETAILS_MAX, MESSAGE_MAX

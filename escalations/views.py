@@ -16,9 +16,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.selectors import display_zone
 from cases.links import case_path
 from cases.models import Case, Channel
-from cases.views import case_or_404, display_zone, render_page, run_form_action
+from cases.web import case_or_404, render_page, run_form_action
 from core.audit.services import audit_staff_access
 from core.errors import NotFound
 from escalations import rules, services

@@ -9,6 +9,9 @@ from django.urls import get_script_prefix, reverse
 from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from accounts.selectors import visible_organizations
+from cases.web import portal_access
+
 _URLS: dict[tuple[str, str], str] = {}
 CURRENT = mark_safe(' aria-current="page"')
 
@@ -39,8 +42,6 @@ class Layout:
 
     @cached_property
     def access(self) -> dict[str, bool]:
-        from cases.views import portal_access
-
         return portal_access(getattr(self.request, "user", None))
 
     def _links(self, links) -> SafeString:
@@ -110,8 +111,6 @@ class Layout:
         if user.is_staff:
             badges = '<span class="org-badge">Customer Care</span>'
         else:
-            from accounts.selectors import visible_organizations
-
             badges = "".join(
                 f'<span class="org-badge" data-testid="org-name">{escape(o.name)}</span>'
                 for o in visible_organizations(user)

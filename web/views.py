@@ -11,10 +11,11 @@ from django.views.decorators.http import require_GET
 from accounts.models import AccessLevel, BusinessCalendar, Deployment, Organization
 from accounts.selectors import (
     access_levels,
+    display_zone,
     organizations_short_of_designated_contacts,
 )
 from cases.selectors import my_open_cases
-from cases.views import display_zone, portal_access
+from cases.web import portal_access
 from web.guidance import WHAT_TO_DO
 
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.datastructures import MultiValueDict
 
-from cases.forms import CaseOpenForm, CaseReopenForm, CaseUpdateForm, MultipleFileField
 from cases.models import CloudService
+from cases.web.forms import CaseOpenForm, CaseReopenForm, CaseUpdateForm, MultipleFileField
 from core.tenancy import scopes_disabled
 from tests.factories import CaseFactory
 

@@ -1,0 +1,185 @@
+"""The All Cases filter form (C-13): its choices, the values chosen and the filters' names.
+
+The filtering itself is ``cases.filters.CaseFilterSet``, shared with the API and exports."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from html import escape
+from typing import NamedTuple
+
+from django.http import HttpRequest
+from django.utils.safestring import mark_safe
+
+from accounts.models import AccessLevel, Deployment, Organization, User
+from accounts.selectors import access_levels, visible_organizations
+from cases import policy
+from cases.models import CaseType, CloudService, Priority, Status
+from cases.selectors import CASE_LEVELS
+
+
+class FilterOption(NamedTuple):
+    value: str
+    label: str
+    group: str = ""  # the organization of a deployment
+
+
+FILTER_OPTIONS_SECONDS = 30
+FILTER_OPTIONS_KEPT = 2000  # sets of organizations whose choices a process keeps at most
+_filter_options_memo: dict[str, tuple[float, object]] = {}
+
+
+def _memo(key: str, compute: Callable[[], object]) -> object:
+    """The value for the key, computed at most once per FILTER_OPTIONS_SECONDS in this
+    process. The choices may be that old anyway, and a lookup in process memory costs far
+    less than a round trip to the shared cache on every list page."""
+    now = time.monotonic()
+    hit = _filter_options_memo.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    if len(_filter_options_memo) >= FILTER_OPTIONS_KEPT:
+        _filter_options_memo.clear()
+    _filter_options_memo[key] = (now + FILTER_OPTIONS_SECONDS, value)
+    return value
+
+
+def _organization_options(org_ids: list[int]) -> dict[str, list[FilterOption]]:
+    """Deployments and designated contacts of these organizations as filter choices."""
+    deployments = (
+        Deployment.objects.filter(organization_id__in=org_ids)
+        .select_related("organization")
+        .order_by("organization__name", "name")
+        .only("code", "name", "organization__name")
+    )
+    contacts = (
+        User.objects.filter(
+            memberships__organization_id__in=org_ids,
+            memberships__access_level=AccessLevel.DESIGNATED_CONTACT,
+        )
+        .distinct()
+        .order_by("display_name", "email")
+        .values_list("id", "display_name", "email")
+    )
+    return {
+        "deployments": [FilterOption(str(d.pk), str(d), d.organization.name) for d in deployments],
+        "contacts": [FilterOption(str(pk), name or email) for pk, name, email in contacts],
+    }
+
+
+def _cached_organization_options(organizations: list[Organization]) -> dict:
+    """The choices change rarely but the list page shows them on every request, so they are
+    kept for a short while per set of organizations. The key names each organization's id
+    and creation time, so a different set (or a reused id) never meets another's choices."""
+    if not organizations:
+        return {"deployments": [], "contacts": []}
+    fingerprint = ",".join(
+        f"{o.pk}.{o.created_at.timestamp():f}" for o in sorted(organizations, key=lambda o: o.pk)
+    )
+    key = "cases:filter-options:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    return _memo(key, lambda: _organization_options([o.pk for o in organizations]))
+
+
+def _service_options() -> list[FilterOption]:
+    return _memo(
+        "cases:filter-services",
+        lambda: [
+            FilterOption(slug, name)
+            for slug, name in CloudService.objects.filter(is_active=True).values_list(
+                "slug", "name"
+            )
+        ],
+    )
+
+
+def filter_options(request: HttpRequest) -> dict:
+    """Choices of the All Cases filters: only the user's own organizations' deployments and
+    contacts. Care see every organization, so theirs narrow to the organizations typed in
+    the organization filter instead of listing every tenant's."""
+    user = request.user
+    care = policy.is_care(user)
+    if care:
+        slugs = [s for s in request.GET.getlist("organization") if s][:20]
+        organizations = list(Organization.objects.filter(slug__in=slugs).order_by("name"))
+    else:
+        levels = access_levels(user)
+        # The layout lists the same organizations: one query serves both.
+        organizations = [o for o in visible_organizations(user) if levels.get(o.pk) in CASE_LEVELS]
+    return {
+        "care": care,
+        "organizations": organizations,
+        "several_organizations": len(organizations) > 1,
+        **_cached_organization_options(organizations),
+        "services": _service_options(),
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "types": CaseType.choices,
+    }
+
+
+FILTER_LABELS = {
+    "q": "Case number or keywords",
+    "mine": "Only my cases",
+    "status": "Status",
+    "sub_status": "Sub-status",
+    "priority": "Priority",
+    "type": "Type",
+    "organization": "Organization",
+    "deployment": "Account/Depl",
+    "service": "Cloud service",
+    "contact": "Contact",
+    "opened_after": "Opened on or after",
+    "opened_before": "Opened on or before",
+    "ordering": "Sort",
+}
+
+
+def selected(request: HttpRequest) -> dict[str, list[str]]:
+    """Every value of every parameter of the request's query string."""
+    return {key: request.GET.getlist(key) for key in request.GET}
+
+
+def _option_tags(options, chosen: list[str], *, grouped: bool = False) -> str:
+    """``<option>`` elements of a filter's select, the chosen ones selected."""
+    tags = []
+    for option in options:
+        label = f"{option.group}: {option.label}" if grouped else option.label
+        mark = " selected" if option.value in chosen else ""
+        tags.append(f'<option value="{escape(option.value)}"{mark}>{escape(str(label))}</option>')
+    return mark_safe("".join(tags))  # noqa: S308 (values and labels are escaped)
+
+
+def _check_tags(name: str, choices, chosen: list[str]) -> str:
+    """The checkboxes of a filter's choices, the chosen ones checked."""
+    tags = []
+    for value, label in choices:
+        mark = " checked" if value in chosen else ""
+        tags.append(
+            f'<label class="check"><input type="checkbox" name="{name}" '
+            f'value="{escape(value)}"{mark}> {escape(str(label))}</label>'
+        )
+    return mark_safe("\n  ".join(tags))  # noqa: S308 (values and labels are escaped)
+
+
+def filter_choices(options: dict, chosen: dict[str, list[str]]) -> dict[str, str]:
+    """The choices of the filter form as markup: with a dozen services and the statuses,
+    priorities and types, the form's options are most of what the page's template would
+    otherwise look up one by one."""
+    return {
+        "organizations": _option_tags(
+            [FilterOption(o.slug, o.name) for o in options["organizations"]],
+            chosen.get("organization", []),
+        ),
+        "deployments": _option_tags(
+            options["deployments"],
+            chosen.get("deployment", []),
+            grouped=options["several_organizations"],
+        ),
+        "services": _option_tags(options["services"], chosen.get("service", [])),
+        "contacts": _option_tags(options["contacts"], chosen.get("contact", [])),
+        "statuses": _check_tags("status", options["statuses"], chosen.get("status", [])),
+        "priorities": _check_tags("priority", options["priorities"], chosen.get("priority", [])),
+        "types": _check_tags("type", options["types"], chosen.get("type", [])),
+    }
