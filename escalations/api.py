@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases import selectors as case_selectors
-from cases.api import CASE_NUMBER, ErrorDetailSerializer
+from cases.api.openapi import CASE_NUMBER, ErrorDetailSerializer
 from cases.models import Case, Channel
 from core.api import ApiGenericView, ApiView
 from core.audit.services import audit_staff_access

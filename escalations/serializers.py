@@ -12,8 +12,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.api.inputs import OwnerField
+from cases.api.serializers import PersonSerializer
 from cases.models import Channel
-from cases.serializers import OwnerField, PersonSerializer
 from escalations import services
 from escalations.links import escalation_path
 from escalations.models import Escalation, EscalationMessage, Level, Reason, State

@@ -9,8 +9,8 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
+from cases.api.serializers import CaseDetailSerializer, CaseListSerializer
 from cases.models import Case
-from cases.serializers import CaseDetailSerializer, CaseListSerializer
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,78 +7,38 @@ function with ``channel="api"``. Domain errors become 400/403/404/409 in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from django.http import FileResponse, HttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import AccessLevel
 from accounts.selectors import access_levels, visible_organizations
-from cases import policy, selectors, services
-from cases.downloads import attachment_response
-from cases.filters import CaseFilterSet, case_filterset_for
-from cases.models import Case, Channel, CloudService
-from cases.serializers import (
-    AssignSerializer,
-    BodySerializer,
-    CaseCreateSerializer,
+from cases import selectors, services
+from cases.api.inputs import CaseCreateSerializer, UpdateCreateSerializer
+from cases.api.openapi import CASE_NUMBER, XLSX, ErrorDetailSerializer, error_responses
+from cases.api.serializers import (
     CaseDetailSerializer,
     CaseEventSerializer,
     CaseListSerializer,
     CaseUpdateSerializer,
-    ChangeFieldsSerializer,
     CloudServiceSerializer,
-    ReopenSerializer,
-    RequiredBodySerializer,
-    RestoreServiceSerializer,
-    SetPrioritySerializer,
-    UpdateCreateSerializer,
 )
+from cases.downloads import attachment_response
+from cases.export import LIST_COLUMNS, cases_xlsx_response
+from cases.filters import CaseFilterSet, case_filterset_for
+from cases.models import Case, Channel, CloudService
 from core.api import ApiGenericView, ApiView
 from core.audit.services import audit_staff_access
 from core.errors import NotAllowed
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CASE_NUMBER = OpenApiParameter(
-    "number",
-    str,
-    OpenApiParameter.PATH,
-    description="The case number as shown (8 digits; leading zeros may be left out).",
-)
 
-
-class ErrorDetailSerializer(serializers.Serializer):
-    """The body of a 401, 403, 404 or 409."""
-
-    detail = serializers.CharField()
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    text = {
-        400: 'Invalid input: field errors, {"field": ["message"]}.',
-        401: "Not signed in.",
-        403: "Allowed to see this but not to do it.",
-        404: "No such case, or not visible to you.",
-        409: "Not possible from the case's current status, or changed concurrently.",
-    }
-    return {
-        code: OpenApiResponse(
-            response=None if code == 400 else ErrorDetailSerializer, description=text[code]
-        )
-        for code in codes
-    }
-
-
-def _detail(request: Request, case: Case, *, code: int = status.HTTP_200_OK) -> Response:
+def detail_response(request: Request, case: Case, *, code: int = status.HTTP_200_OK) -> Response:
     # Read the case again through the selector: the caller sees it as stored, with what the
     # detail shows (organization, contact, owner) joined in.
     case = selectors.case_get_for_user(user=request.user, number=case.number)
@@ -124,7 +84,7 @@ class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
         summary="List cases",
         description="The cases you may see, most recently updated first, filtered as in "
         "All Cases (C-13). `mine=true` gives only the cases you are the contact of.",
-        responses={200: CaseListSerializer(many=True), **_errors(400, 401)},
+        responses={200: CaseListSerializer(many=True), **error_responses(400, 401)},
         tags=["cases"],
     )
     def get(self, request: Request) -> Response:
@@ -139,7 +99,7 @@ class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
             "application/json": CaseCreateSerializer,
             "multipart/form-data": CaseCreateSerializer,
         },
-        responses={201: CaseDetailSerializer, **_errors(400, 401, 403)},
+        responses={201: CaseDetailSerializer, **error_responses(400, 401, 403)},
         tags=["cases"],
     )
     def post(self, request: Request) -> Response:
@@ -219,12 +179,10 @@ class CaseExportView(_CaseFilters, ApiGenericView):
                 ("ordering", "Sort field; prefix with - for descending."),
             )
         ],
-        responses={(200, XLSX): OpenApiTypes.BINARY, **_errors(400, 401)},
+        responses={(200, XLSX): OpenApiTypes.BINARY, **error_responses(400, 401)},
         tags=["cases"],
     )
     def get(self, request: Request) -> HttpResponse:
-        from cases.export import LIST_COLUMNS, cases_xlsx_response
-
         queryset = self.filter_queryset(self.get_queryset())
         filename = f"cases-{timezone.now():%Y-%m-%d}.xlsx"
         return cases_xlsx_response(queryset=queryset, columns=LIST_COLUMNS, filename=filename)
@@ -235,7 +193,7 @@ class CaseDetailView(ApiView):
         operation_id="cases_retrieve",
         summary="A case",
         parameters=[CASE_NUMBER],
-        responses={200: CaseDetailSerializer, **_errors(401, 404)},
+        responses={200: CaseDetailSerializer, **error_responses(401, 404)},
         tags=["cases"],
     )
     def get(self, request: Request, number: str) -> Response:
@@ -272,7 +230,7 @@ class CaseUpdatesView(_CaseChildList):
         description="Updates, newest first (C-9). Customers get public updates only; "
         "Customer Care also gets internal notes.",
         parameters=[CASE_NUMBER],
-        responses={200: CaseUpdateSerializer(many=True), **_errors(401, 404)},
+        responses={200: CaseUpdateSerializer(many=True), **error_responses(401, 404)},
         tags=["cases"],
     )
     def get(self, request: Request, number: str) -> Response:
@@ -290,7 +248,7 @@ class CaseUpdatesView(_CaseChildList):
             "application/json": UpdateCreateSerializer,
             "multipart/form-data": UpdateCreateSerializer,
         },
-        responses={201: CaseUpdateSerializer, **_errors(400, 401, 403, 404, 409)},
+        responses={201: CaseUpdateSerializer, **error_responses(400, 401, 403, 404, 409)},
         tags=["cases"],
     )
     def post(self, request: Request, number: str) -> Response:
@@ -325,192 +283,11 @@ class CaseHistoryView(_CaseChildList):
         description="Every change, newest first, with who, when and from which channel "
         "(C-16). Customers do not get care-internal events.",
         parameters=[CASE_NUMBER],
-        responses={200: CaseEventSerializer(many=True), **_errors(401, 404)},
+        responses={200: CaseEventSerializer(many=True), **error_responses(401, 404)},
         tags=["cases"],
     )
     def get(self, request: Request, number: str) -> Response:
         return self.paginated(selectors.case_history(user=request.user, case=self.get_case()))
-
-
-# --- actions -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    serializer: type[serializers.Serializer]
-    care_only: bool
-    summary: str
-    run: Callable[..., Any]
-
-
-def _with_body(service: Callable[..., Any]) -> Callable[..., Any]:
-    def run(*, data: dict, **kwargs: Any) -> Any:
-        return service(body=data.get("body") or None, **kwargs)
-
-    return run
-
-
-ACTIONS: tuple[Action, ...] = (
-    Action(
-        "close",
-        BodySerializer,
-        False,
-        "Close the case (C-11): Resolved after a proposed solution, else Cancelled.",
-        _with_body(services.case_close),
-    ),
-    Action(
-        "confirm",
-        BodySerializer,
-        False,
-        "Confirm the proposed solution (Solution Proposed → Problem Resolved).",
-        _with_body(services.case_confirm_solution),
-    ),
-    Action(
-        "reopen",
-        ReopenSerializer,
-        False,
-        "Reopen a closed case within 30 days of closure, saying why (C-12).",
-        lambda *, data, **kw: services.case_reopen(reason=data["reason"], **kw),
-    ),
-    Action(
-        "take",
-        BodySerializer,
-        True,
-        "Take the case (New → Investigation); unowned cases become yours.",
-        _with_body(services.case_take),
-    ),
-    Action(
-        "request-info",
-        RequiredBodySerializer,
-        True,
-        "Ask the customer for information (→ Info Required).",
-        _with_body(services.case_request_info),
-    ),
-    Action(
-        "propose-solution",
-        RequiredBodySerializer,
-        True,
-        "Propose a solution (→ Solution Proposed).",
-        _with_body(services.case_propose_solution),
-    ),
-    Action(
-        "restore-service",
-        RestoreServiceSerializer,
-        True,
-        "Service restored (→ Pending Permanent Solution or Pending RCA).",
-        lambda *, data, **kw: services.case_restore_service(
-            pending=data["pending"], body=data.get("body") or None, **kw
-        ),
-    ),
-    Action(
-        "deliver-rca",
-        RequiredBodySerializer,
-        True,
-        "Deliver the root cause analysis (Pending RCA → Solution Proposed).",
-        _with_body(services.case_deliver_rca),
-    ),
-    Action(
-        "resolve",
-        BodySerializer,
-        True,
-        "Resolve and close the case.",
-        _with_body(services.case_resolve),
-    ),
-    Action(
-        "cancel",
-        BodySerializer,
-        True,
-        "Cancel and close the case.",
-        _with_body(services.case_cancel),
-    ),
-    Action(
-        "redirect",
-        BodySerializer,
-        True,
-        "Close the case as redirected to the right team.",
-        _with_body(services.case_redirect),
-    ),
-    Action(
-        "convert-to-incident",
-        BodySerializer,
-        True,
-        "Convert a Support case to an Incident (C-2).",
-        _with_body(services.case_convert_to_incident),
-    ),
-    Action(
-        "set-priority",
-        SetPrioritySerializer,
-        True,
-        "Change the priority, Critical included (C-5).",
-        lambda *, data, **kw: services.case_change_priority(
-            priority=data["priority"], body=data.get("body") or None, **kw
-        ),
-    ),
-    Action(
-        "assign",
-        AssignSerializer,
-        True,
-        "Assign the case to a care analyst or manager, or unassign it (null).",
-        lambda *, data, **kw: services.case_assign(owner=data["owner"], **kw),
-    ),
-    Action(
-        "change-fields",
-        ChangeFieldsSerializer,
-        True,
-        "Correct the deployment or the cloud service of an open case (C-16).",
-        lambda *, data, **kw: services.case_change_fields(
-            deployment_id=data.get("deployment"), service_slug=data.get("service"), **kw
-        ),
-    ),
-)
-
-
-class CaseActionView(ApiView):
-    """``POST /api/v1/cases/{number}/{action}/``; one subclass per action (see ACTIONS)."""
-
-    case_action: Action
-
-    def post(self, request: Request, number: str) -> Response:
-        case = selectors.case_get_for_user(user=request.user, number=number)
-        if self.case_action.care_only and not policy.is_care(request.user):
-            raise NotAllowed("Only Customer Care can do this.")
-        serializer = self.case_action.serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        case = self.case_action.run(
-            case=case,
-            actor=request.user,
-            data=serializer.validated_data,
-            channel=Channel.API,
-            now=timezone.now(),
-        )
-        return _detail(request, case)
-
-
-def _fresh(method: Callable[..., Any]) -> Callable[..., Any]:
-    # extend_schema annotates the function it decorates: each action needs its own.
-    def post(self, request: Request, number: str) -> Response:
-        return method(self, request, number)
-
-    return post
-
-
-def _action_view(action: Action) -> type[CaseActionView]:
-    who = "Customer Care only." if action.care_only else "Designated contacts."
-    post = extend_schema(
-        operation_id=f"cases_{action.name.replace('-', '_')}",
-        summary=action.summary,
-        description=f"{action.summary} {who} Answers with the case.",
-        parameters=[CASE_NUMBER],
-        request=action.serializer,
-        responses={200: CaseDetailSerializer, **_errors(400, 401, 403, 404, 409)},
-        tags=["case actions"],
-    )(_fresh(CaseActionView.post))
-    name = "Case" + "".join(part.title() for part in action.name.split("-")) + "View"
-    return type(name, (CaseActionView,), {"case_action": action, "post": post})
-
-
-ACTION_VIEWS: dict[str, type[CaseActionView]] = {a.name: _action_view(a) for a in ACTIONS}
 
 
 # --- catalogue and files -------------------------------------------------------------------
@@ -521,7 +298,7 @@ class ServiceListView(ApiView):
         operation_id="services_list",
         summary="Cloud services",
         description="The services cases are opened about (T-3), with their intake checklist.",
-        responses={200: CloudServiceSerializer(many=True), **_errors(401)},
+        responses={200: CloudServiceSerializer(many=True), **error_responses(401)},
         tags=["catalogue"],
     )
     def get(self, request: Request) -> Response:
@@ -541,7 +318,7 @@ class AttachmentDownloadView(ApiView):
         parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            **_errors(401),
+            **error_responses(401),
             404: OpenApiResponse(
                 response=ErrorDetailSerializer, description="No such file, or not visible to you."
             ),
