@@ -1,16 +1,32 @@
+"""Signing in with the email address, and reading the signed-in user of a request."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import F
+from django.http import HttpRequest
+
+from accounts.models import Membership, User
 
 
 class EmailBackend(ModelBackend):
     """Signs in with the email address, case-insensitively; inactive users are refused."""
 
-    def authenticate(self, request, username=None, password=None, email=None, **kwargs):
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        email: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         return super().authenticate(
             request, username=username or email, password=password, **kwargs
         )
 
-    def get_user(self, user_id):
+    def get_user(self, user_id: int) -> User | None:
         """The signed-in user of a request, with their organizations read in the same query.
 
         Every page reads the user and then the organizations of their memberships (the
@@ -20,8 +36,6 @@ class EmailBackend(ModelBackend):
         ``accounts.selectors`` would otherwise fill with its own query (the same rows, the
         same order, the same annotations). A user without such memberships (care staff,
         or a customer whose organizations are all inactive) is read on their own."""
-        from accounts.models import Membership
-
         memberships = list(
             Membership.unscoped.filter(user_id=user_id, organization__is_active=True)
             .select_related("user", "organization")

@@ -8,6 +8,8 @@ history in one transaction.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -300,7 +302,7 @@ class Case(ConcurrentTransitionMixin, TenantModel):
         target=S.PENDING_PERMANENT_SOLUTION,
         conditions=[_restorable],
     )
-    def restore_service_pending_solution(self, *, now) -> None:
+    def restore_service_pending_solution(self, *, now: datetime) -> None:
         self.restored_at = now
 
     @transition(
@@ -309,11 +311,11 @@ class Case(ConcurrentTransitionMixin, TenantModel):
         target=S.PENDING_RCA,
         conditions=[_restorable],
     )
-    def restore_service_pending_rca(self, *, now) -> None:
+    def restore_service_pending_rca(self, *, now: datetime) -> None:
         self.restored_at = now
 
     @transition(field=sub_status, source=S.PENDING_RCA, target=S.SOLUTION_PROPOSED)
-    def deliver_rca(self, *, now) -> None:
+    def deliver_rca(self, *, now: datetime) -> None:
         self.rca_delivered_at = now
 
     @transition(field=sub_status, source=S.SOLUTION_PROPOSED, target=S.PROBLEM_RESOLVED)
@@ -329,17 +331,17 @@ class Case(ConcurrentTransitionMixin, TenantModel):
         pass
 
     @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.CANCELLED)
-    def cancel(self, *, now) -> None:
+    def cancel(self, *, now: datetime) -> None:
         self.closed_at = now
         self.closure_reason = ClosureReason.CANCELLED
 
     @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.RESOLVED)
-    def resolve(self, *, now, reason: str) -> None:
+    def resolve(self, *, now: datetime, reason: str) -> None:
         self.closed_at = now
         self.closure_reason = reason
 
     @transition(field=sub_status, source=list(OPEN_SUB_STATUSES), target=S.REDIRECTED)
-    def redirect(self, *, now) -> None:
+    def redirect(self, *, now: datetime) -> None:
         self.closed_at = now
         self.closure_reason = ClosureReason.REDIRECTED
 

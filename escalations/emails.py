@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 
 from accounts import roles
+from accounts.models import User
 from accounts.notifications import case_email_recipients
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
@@ -170,7 +171,7 @@ def escalation_message(
     )
 
 
-def escalation_assigned(*, escalation: Escalation, assigned_by, now: datetime) -> None:
+def escalation_assigned(*, escalation: Escalation, assigned_by: User, now: datetime) -> None:
     """A manager named owner by someone else hears of it."""
     owner = escalation.owner
     if owner is None or owner.pk == assigned_by.pk or not owner.is_active:

@@ -3,11 +3,14 @@ its own small state machine and its own feed, separate from the case feed."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.models import User
 from cases.models import Channel
 from core.tenancy import TenantModel
 
@@ -120,7 +123,9 @@ class Escalation(ConcurrentTransitionMixin, TenantModel):
     # email).
 
     @transition(field=state, source=State.REQUESTED, target=State.ACCEPTED)
-    def accept(self, *, by, owner, importance: str, urgency: str, now) -> None:
+    def accept(
+        self, *, by: User, owner: User, importance: str, urgency: str, now: datetime
+    ) -> None:
         self.decided_by = by
         self.decided_at = now
         self.owner = owner
@@ -129,14 +134,14 @@ class Escalation(ConcurrentTransitionMixin, TenantModel):
         self.priority_score = priority_score(importance, urgency)
 
     @transition(field=state, source=State.REQUESTED, target=State.REJECTED)
-    def reject(self, *, by, explanation: str, now) -> None:
+    def reject(self, *, by: User, explanation: str, now: datetime) -> None:
         self.decided_by = by
         self.decided_at = now
         self.explanation = explanation
         self.owner = self.owner or by
 
     @transition(field=state, source=State.ACCEPTED, target=State.RESOLVED)
-    def resolve(self, *, summary: str, now) -> None:
+    def resolve(self, *, summary: str, now: datetime) -> None:
         self.summary = summary
         self.resolved_at = now
 
