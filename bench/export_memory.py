@@ -1,7 +1,7 @@
 """Peak memory of one Excel export, measured in a process of its own.
 
 Builds the All Cases export of a user exactly as the portal does (the user's visible cases,
-inside their tenant scope, through ``cases.export.cases_xlsx_response``), reads the whole
+inside their tenant scope, through ``cases.reports.export.cases_xlsx_response``), reads the whole
 response, and prints the process's peak resident memory before and after as JSON.
 
     DATABASE_URL=postgres://... python bench/export_memory.py --email dc1@bench-0000.example
@@ -49,7 +49,7 @@ def main() -> None:
 
     from accounts.models import User
     from accounts.selectors import visible_organization_ids
-    from cases.export import LIST_COLUMNS, cases_xlsx_response
+    from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
     from cases.selectors import case_list_for_user
     from core.tenancy import tenant_scope
 

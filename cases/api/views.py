@@ -30,7 +30,7 @@ from cases.api.serializers import (
     CloudServiceSerializer,
 )
 from cases.downloads import attachment_response
-from cases.export import LIST_COLUMNS, cases_xlsx_response
+from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from cases.filters import CaseFilterSet, case_filterset_for
 from cases.models import Case, Channel, CloudService
 from core.api import ApiGenericView, ApiView

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import display_zone
-from cases.export import LIST_COLUMNS, cases_xlsx_response
+from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from cases.filters import CaseFilterSet, case_filterset_for
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_get_for_user, case_list_for_user, my_open_cases

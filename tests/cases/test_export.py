@@ -12,15 +12,9 @@ from xml.etree import ElementTree
 import pytest
 
 from accounts.models import AccessLevel
-from cases.export import (
-    CONTENT_TYPE,
-    HEADERS,
-    LIST_COLUMNS,
-    cases_xlsx_response,
-    safe_filename,
-    write_cases_xlsx,
-)
 from cases.models import Case, CloudService
+from cases.reports.export import HEADERS, LIST_COLUMNS, cases_xlsx_response, write_cases_xlsx
+from cases.reports.spreadsheet import CONTENT_TYPE, safe_filename
 from cases.selectors import case_list_for_user
 from core.tenancy import scopes_disabled, tenant_scope
 from tests.factories import CaseFactory, member_of

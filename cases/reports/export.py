@@ -5,11 +5,7 @@ as plain tuples (no model instances, no per-row queries) and written by XlsxWrit
 ``constant_memory`` mode, which flushes each row to disk as soon as the next one starts.
 The finished workbook is a temporary file that the response streams and then deletes.
 
-Text from customers is never interpreted by a spreadsheet: every text cell is written with
-``write_string`` (so ``=1+1`` is the text "=1+1", not a formula), the workbook refuses to
-turn strings into formulas, numbers or links, and cells that a spreadsheet would treat as a
-formula once edited (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) also carry Excel's
-"quote prefix" so that re-typing the cell keeps it text.
+Text from customers is never interpreted by a spreadsheet (``cases.reports.spreadsheet``).
 
 Times are real Excel date-times in UTC (the column headers say so), so they sort and filter
 as dates in any spreadsheet, independent of the viewer's time zone.
@@ -17,25 +13,28 @@ as dates in any spreadsheet, independent of the viewer's time zone.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import xlsxwriter
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 
 from cases.models import CaseType, Priority, Status, SubStatus
+from cases.reports.spreadsheet import (
+    CONTENT_TYPE,
+    TEXT_ONLY,
+    private_download,
+    safe_filename,
+    write_text,
+)
 
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHUNK_SIZE = 2000
 # The workbook is built in memory up to this size, then rolls over to a file on disk.
 SPOOL_MAX_BYTES = 4 * 1024 * 1024
-MAX_CELL_CHARS = 32_767  # Excel's limit for a cell's text
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
@@ -97,17 +96,6 @@ LIST_COLUMNS = [
 ]
 HEADERS: dict[str, str] = {key: column.label for key, column in COLUMNS.items()}
 
-_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_filename(filename: str) -> str:
-    """A plain ASCII file name ending in .xlsx (no paths, quotes or header tricks)."""
-    stem = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
-    if stem.lower().endswith(".xlsx"):
-        stem = stem[:-5]
-    stem = _UNSAFE_FILENAME.sub("-", stem).strip(".-")[:100] or "cases"
-    return f"{stem}.xlsx"
-
 
 def _utc_naive(value: datetime) -> datetime:
     # Excel date-times carry no zone: store the UTC wall time.
@@ -116,18 +104,13 @@ def _utc_naive(value: datetime) -> datetime:
     return value
 
 
-def write_cases_xlsx(*, rows: Iterable[tuple], columns: list[str], target) -> int:
+def write_cases_xlsx(*, rows: Iterable[tuple], columns: list[str], target: str | IO[bytes]) -> int:
     """Write the rows (tuples of the columns' ``fields``, in order) to ``target`` (a path or a
     binary file object). Returns the number of data rows written."""
     specs = [COLUMNS[key] for key in columns]
     workbook = xlsxwriter.Workbook(
         target,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
+        {"constant_memory": True, **TEXT_ONLY},
     )
     try:
         sheet = workbook.add_worksheet("Cases")
@@ -156,27 +139,12 @@ def write_cases_xlsx(*, rows: Iterable[tuple], columns: list[str], target) -> in
                 if spec.is_datetime:
                     sheet.write_datetime(count, col, _utc_naive(value), as_datetime)
                     continue
-                _write_text(sheet, count, col, str(value), as_text)
+                write_text(sheet, count, col, str(value), as_text)
         if count:
             sheet.autofilter(0, 0, count, len(specs) - 1)
         return count
     finally:
         workbook.close()
-
-
-def _write_text(sheet, row: int, col: int, text: str, as_text) -> None:
-    text = text[:MAX_CELL_CHARS]
-    if not text:
-        return
-    cell_format = as_text if text.startswith(FORMULA_TRIGGERS) else None
-    if text.startswith("<r>") and text.endswith("</r>"):
-        # In constant-memory mode XlsxWriter copies a string shaped like "<r>…</r>" into the
-        # sheet's XML verbatim (it takes it for pre-built rich text). Writing it as a real
-        # rich string (which needs three or more parts) escapes it like any other text.
-        parts = [text[:1], text[1:3], text[3:]] + ([cell_format] if cell_format else [])
-        sheet.write_rich_string(row, col, *parts)
-        return
-    sheet.write_string(row, col, text, cell_format)
 
 
 def export_rows(queryset: QuerySet, columns: list[str]) -> Iterable[tuple]:
@@ -208,6 +176,4 @@ def cases_xlsx_response(*, queryset: QuerySet, columns: list[str], filename: str
         filename=safe_filename(filename),
         content_type=CONTENT_TYPE,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(response)

@@ -9,8 +9,8 @@ running are in "cases with a target" only. The at-risk and breached counts are t
 of that month that are open now and in that state (S-6: under 25% of the target left, or
 past the due time).
 
-The spreadsheet is written as the case export writes cells (``cases.export``): text is
-never a formula, numbers are numbers and months are dates.
+The spreadsheet writes its cells as the case export does (``cases.reports.spreadsheet``):
+text is never a formula, numbers are numbers and months are dates.
 """
 
 from __future__ import annotations
@@ -19,14 +19,21 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import IO
 
 import xlsxwriter
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import HttpResponse
 
-from cases.export import CONTENT_TYPE, _write_text, safe_filename
 from cases.models import Case, SlaState, Status
+from cases.reports.spreadsheet import (
+    CONTENT_TYPE,
+    TEXT_ONLY,
+    private_download,
+    safe_filename,
+    write_text,
+)
 from cases.sla import GOAL_SHARE, TARGET_TYPES
 from core.errors import InvalidInput
 
@@ -180,15 +187,8 @@ def _goal_text(value: bool | None) -> str:
     return "" if value is None else ("Met" if value else "Not met")
 
 
-def write_report_xlsx(rows: list[ReportRow], target) -> None:
-    workbook = xlsxwriter.Workbook(
-        target,
-        {
-            "strings_to_formulas": False,
-            "strings_to_numbers": False,
-            "strings_to_urls": False,
-        },
-    )
+def write_report_xlsx(rows: list[ReportRow], target: str | IO[bytes]) -> None:
+    workbook = xlsxwriter.Workbook(target, TEXT_ONLY)
     try:
         sheet = workbook.add_worksheet("Service levels")
         bold = workbook.add_format({"bold": True})
@@ -200,7 +200,7 @@ def write_report_xlsx(rows: list[ReportRow], target) -> None:
             sheet.write_string(0, col, label, bold)
         sheet.freeze_panes(1, 1)
         for r, row in enumerate(rows, start=1):
-            _write_text(sheet, r, 0, row.organization, as_text)
+            write_text(sheet, r, 0, row.organization, as_text)
             sheet.write_datetime(r, 1, datetime.combine(row.month, datetime.min.time()), as_month)
             values = (
                 row.cases,
@@ -219,7 +219,7 @@ def write_report_xlsx(rows: list[ReportRow], target) -> None:
                 if value is None or value == "":
                     continue
                 if isinstance(value, str):
-                    _write_text(sheet, r, col, value, as_text)
+                    write_text(sheet, r, col, value, as_text)
                 elif isinstance(value, float):
                     sheet.write_number(r, col, value, as_share)
                 else:
@@ -235,6 +235,4 @@ def report_xlsx_response(rows: list[ReportRow], *, filename: str) -> HttpRespons
     write_report_xlsx(rows, buffer)
     response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_download(response)
