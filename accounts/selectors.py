@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any, TypeVar
 
-from django.db import router
+from django.db import models, router
 from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
 
 from accounts.models import AccessLevel, BusinessCalendar, Organization, User
 from core import business_time
@@ -13,6 +15,7 @@ from core.tenancy import scopes_disabled
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(AccessLevel.values)}
 UTC = zoneinfo.ZoneInfo("UTC")
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 def _member_organizations(user: User) -> list[Organization]:
@@ -132,7 +135,7 @@ def organizations_short_of_designated_contacts(
     ).filter(dc_count__lt=minimum, is_active=True)
 
 
-def _instance(model, values: dict):
+def _instance(model: type[ModelT], values: dict[str, Any]) -> ModelT:
     """A model instance from some of its columns as read from the database; the others are
     deferred (loaded if ever used), as with ``only()``. ``from_db`` takes the values in the
     order of the model's fields."""
@@ -140,7 +143,7 @@ def _instance(model, values: dict):
     return model.from_db(router.db_for_read(model), names, [values[n] for n in names])
 
 
-def business_calendar_for(organization: Organization) -> business_time.Calendar:
+def business_calendar_for(organization: Organization | int) -> business_time.Calendar:
     """The organization's calendar for deadline arithmetic: holidays snapshot plus closures.
 
     Without a configured calendar the defaults of B-1 apply in UTC with no holidays.
@@ -168,8 +171,6 @@ def business_calendar_for(organization: Organization) -> business_time.Calendar:
 
 def get_visible_organization_or_404(user: User, slug: str) -> Organization:
     """The organization if the user is a member (directly or through a reseller), else 404."""
-    from django.http import Http404
-
     organization = Organization.objects.filter(
         slug=slug, pk__in=visible_organization_ids(user), is_active=True
     ).first()
