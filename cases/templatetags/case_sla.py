@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 from accounts.models import AccessLevel, SupportLevel
@@ -13,7 +15,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("cases/_sla_panel.html", takes_context=True)
-def sla_panel(context: template.Context, case: Case) -> dict:
+def sla_panel(context: template.Context, case: Case) -> dict[str, Any]:
     user = context["request"].user
     return {
         "case": case,
