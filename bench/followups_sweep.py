@@ -11,7 +11,7 @@ Runs on the database of bench/generate.py and leaves it as it found it:
 3. Loads with COPY 100,000 running timers due for their first reminder, plus background
    rows the sweep must not read: 200,000 stopped timers and 50,000 running ones not yet
    due. ANALYZE.
-4. Prints the plan of the sweep's read (``followups.services.due_timers``).
+4. Prints the plan of the sweep's read (``followups.sweep.due_timers``).
 5. Times one sweep (reminders: a step, a history event and an outbox email per timer).
 6. With ``--close``: makes the same timers due for the close and times a second sweep
    (the case is resolved too: lock, transition, history, final email).
@@ -200,7 +200,7 @@ def explain(now: datetime, batch: int) -> tuple[str, str]:
     from django.db import transaction
 
     from core.tenancy import scopes_disabled
-    from followups.services import due_timer_for_update, due_timers
+    from followups.sweep import due_timer_for_update, due_timers
 
     with scopes_disabled():
         read = due_timers(now=now)[:batch]
@@ -221,7 +221,7 @@ def _sweep_in_process(now: datetime, batch: int, doorbell: str) -> int:
     if doorbell == "redis":
         os.environ["CELERY_BROKER_URL"] = DOORBELL_REDIS
     setup_django()
-    from followups.services import followup_sweep
+    from followups.sweep import followup_sweep
 
     ring = mock.patch("core.outbox.services._ring") if doorbell == "off" else mock.MagicMock()
     with ring:

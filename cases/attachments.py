@@ -14,7 +14,10 @@ import filetype
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
+from accounts.models import User
+from cases.models import Attachment, Case, CaseUpdate
 from core.errors import InvalidInput
+from core.tenancy import scopes_disabled
 
 MAX_FILES_PER_UPDATE = 10
 HEAD_BYTES = 64 * 1024
@@ -132,9 +135,9 @@ def validate_uploads(uploads: Sequence[UploadedFile]) -> None:
         check_upload(upload)
 
 
-def attachment_store(*, case, update, upload: UploadedFile, actor, now: datetime):
-    from cases.models import Attachment
-
+def attachment_store(
+    *, case: Case, update: CaseUpdate, upload: UploadedFile, actor: User | None, now: datetime
+) -> Attachment:
     name, content_type = check_upload(upload)
     digest = hashlib.sha256()
     upload.seek(0)
@@ -170,9 +173,6 @@ def attachment_orphans(*, older_than: datetime) -> Iterator[str]:
     (a refused update, a lost race) leaves its file behind. The grace period keeps the file
     of an upload whose transaction is still under way. Walks the storage one case folder
     at a time (``attachments/<organization>/<case>/``), one query per folder."""
-    from cases.models import Attachment
-    from core.tenancy import scopes_disabled
-
     storage = Attachment._meta.get_field("file").storage
     root = "attachments"
     if not storage.exists(root):

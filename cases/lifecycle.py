@@ -8,6 +8,8 @@ from datetime import datetime
 
 from accounts.models import User
 from cases.models import Case
+from cases.sla.services import sla_on_case_change
+from followups.timers import followup_on_case_change
 
 
 def after_case_change(
@@ -20,9 +22,6 @@ def after_case_change(
 ) -> None:
     """``changed`` names what happened: "opened", "sub_status", "priority", "type",
     "care_public_update", "customer_update"."""
-    from cases.sla import sla_on_case_change
-    from followups.services import followup_on_case_change
-
     sla_on_case_change(case=case, changed=changed, before_sub_status=before_sub_status, now=now)
     followup_on_case_change(
         case=case, changed=changed, before_sub_status=before_sub_status, actor=actor, now=now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from followups.services import SWEEP_BATCH, followup_sweep
+from followups.sweep import SWEEP_BATCH, followup_sweep
 
 
 @shared_task(ignore_result=True)

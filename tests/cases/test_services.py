@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from unittest import mock
@@ -27,6 +26,7 @@ from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
     snapshot,
 )
 from tests.factories import UserFactory, case_input, open_case
+from tests.helpers.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -1213,35 +1213,9 @@ def test_a_whole_lifecycle_leaves_a_complete_history(org_a, dc_a, analyst):
 # --- concurrency (PostgreSQL row locks) --------------------------------------------------
 
 
-def _race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls at the same moment, each in its own thread and connection; return each
-    one's result or exception."""
-    from django.db import connections
-
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung on a lock"
-    return results
-
-
 @pytest.fixture
 def quiet_broker():
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("config.celery.app.send_task") as apply_async:
         yield apply_async
 
 
@@ -1264,7 +1238,7 @@ def test_conflicting_transitions_at_once_one_wins(
     def call(action: str, who: str) -> Callable[[], object]:
         return lambda: fire(action, case, actors[who])
 
-    results = _race(call(*first), call(*second))
+    results = race(call(*first), call(*second))
 
     conflicts = [r for r in results if isinstance(r, Conflict)]
     others = [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)]
@@ -1282,7 +1256,7 @@ def test_two_customer_updates_at_once_respond_once(quiet_broker, org_a, dc_a):
     # DOMAIN C-8, C-9
     case = make_case(org_a, dc_a, "info_required")
 
-    results = _race(lambda: fire("respond", case, dc_a), lambda: fire("respond", case, dc_a))
+    results = race(lambda: fire("respond", case, dc_a), lambda: fire("respond", case, dc_a))
 
     assert all(isinstance(r, CaseUpdate) for r in results), results
     with scopes_disabled():
@@ -1294,7 +1268,7 @@ def test_two_customer_updates_at_once_respond_once(quiet_broker, org_a, dc_a):
 @postgres_only
 def test_cases_opened_at_once_get_distinct_numbers(quiet_broker, org_a, dc_a):
     # DOMAIN C-1
-    results = _race(*[lambda: open_case(dc_a, org_a, now=NOW) for _ in range(4)])
+    results = race(*[lambda: open_case(dc_a, org_a, now=NOW) for _ in range(4)])
 
     assert all(isinstance(r, Case) for r in results), results
     assert len({r.number for r in results}) == 4

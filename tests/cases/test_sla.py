@@ -5,7 +5,6 @@ cases exactly once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +32,7 @@ from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
     reload,
 )
 from tests.factories import BusinessCalendarFactory, CaseFactory, UserFactory, open_case
+from tests.helpers.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -616,21 +616,8 @@ def test_two_sweeps_at_once_notify_once(berlin, org_a, dc_a, manager):
     # DOMAIN S-6: skip_locked: each case is handled by one sweep.
     for _ in range(30):
         open_case(dc_a, org_a, now=MONDAY_10, priority="high")
-    results: list[int] = []
-    barrier = threading.Barrier(2)
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(sla_sweep(now=local(2026, 3, 2, 13), batch_size=5))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(*[lambda: sla_sweep(now=local(2026, 3, 2, 13), batch_size=5)] * 2)
 
     assert sum(results) == 30
     assert len(sla_emails()) == 30

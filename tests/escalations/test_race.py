@@ -3,11 +3,9 @@ lets one through and the other finds it in progress (E-2)."""
 
 from __future__ import annotations
 
-import threading
 from unittest import mock
 
 import pytest
-from django.db import connections
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -16,41 +14,21 @@ from core.tenancy import scopes_disabled
 from escalations.models import Escalation
 from tests.cases import make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.factories import member_of
+from tests.helpers.concurrency import race
 
 
 @pytest.fixture
 def quiet_broker():
     # The emails are recorded in the outbox on commit; no broker is needed to test the race.
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("config.celery.app.send_task") as apply_async:
         yield apply_async
 
 
-def _post_together(requests: list[tuple[str, str, dict]]) -> list[object]:
-    """POST each (token, path, payload) at the same moment, each from its own thread with
-    its own client and database connection."""
-    barrier = threading.Barrier(len(requests))
-    results: list[object] = [None] * len(requests)
-
-    def run(index: int, token: str, path: str, payload: dict) -> None:
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-            barrier.wait(timeout=10)
-            results[index] = client.post(path, payload, format="json")
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung on a lock"
-    return results
+def _post(token: str, path: str, payload: dict) -> object:
+    """POST with a client of its own (the race gives each call its own connection)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client.post(path, payload, format="json")
 
 
 @postgres_only
@@ -63,7 +41,7 @@ def test_two_requests_at_once_give_one_escalation_and_one_409(quiet_broker, org_
     tokens = [Token.objects.create(user=user).key for user in (dc_a, other_dc)]
     payload = {"reason": "slow_progress", "details": "Nothing has moved for a week."}
 
-    results = _post_together([(token, path, payload) for token in tokens])
+    results = race(*[lambda token=token: _post(token, path, payload) for token in tokens])
 
     assert not any(isinstance(r, Exception) for r in results), results
     assert sorted(r.status_code for r in results) == [201, 409], [r.json() for r in results]

@@ -4,8 +4,6 @@ transaction, and a refused call changes nothing."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from unittest import mock
 
@@ -30,6 +28,7 @@ from tests.cases import (  # noqa: F401  (migrated_data_restored is a fixture)
     snapshot,
 )
 from tests.factories import UserFactory
+from tests.helpers.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -708,35 +707,9 @@ def test_t8_a_reseller_contact_escalates_an_end_user_case(end_user_org, reseller
 # --- races ----------------------------------------------------------------------------------
 
 
-def _race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls at the same moment, each on its own connection; return each result or
-    exception."""
-    from django.db import connections
-
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung on a lock"
-    return results
-
-
 @pytest.fixture
 def quiet_broker():
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("config.celery.app.send_task") as apply_async:
         yield apply_async
 
 
@@ -749,7 +722,7 @@ def test_e2_two_requests_at_once_one_wins(quiet_broker, org_a, dc_a):
     other_dc = member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "dc2@org-a.example")
     case = make_case(org_a, dc_a, "investigation")
 
-    results = _race(lambda: escalate(case, dc_a), lambda: escalate(case, other_dc))
+    results = race(lambda: escalate(case, dc_a), lambda: escalate(case, other_dc))
 
     conflicts = [r for r in results if isinstance(r, Conflict)]
     winners = [r for r in results if isinstance(r, Escalation)]
@@ -765,7 +738,7 @@ def test_e8_two_decisions_at_once_one_wins(quiet_broker, org_a, dc_a, manager):
     case = make_case(org_a, dc_a, "investigation")
     escalation = escalate(case, dc_a)
 
-    results = _race(
+    results = race(
         lambda: accept(escalation, manager),
         lambda: reject(escalation, manager, "Not needed."),
     )

@@ -3,6 +3,8 @@ request and customer response as the portal makes them, and what the sweep left 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cases import services
@@ -10,6 +12,7 @@ from cases.models import Case, CaseEvent, Channel
 from core.outbox.models import OutboxEmail
 from core.tenancy import scopes_disabled
 from followups.models import FollowUpStep, FollowUpTimer
+from followups.sweep import Outcome
 from tests.cases import acting_as
 
 REQUEST = "Please send the call logs of a failed transfer."
@@ -71,3 +74,16 @@ def followup_events(case: Case) -> list[CaseEvent]:
                 "created_at", "id"
             )
         )
+
+
+def slowed(step: Callable[..., Outcome], *, seconds: float) -> Callable[..., Outcome]:
+    """The sweep's per-step function, then a pause inside the step's transaction: the fault
+    and concurrency tests use it to keep sweeps busy at the same time, or to catch a worker
+    in the middle of a step."""
+
+    def slow_step(**kwargs: object) -> Outcome:
+        outcome = step(**kwargs)
+        time.sleep(seconds)
+        return outcome
+
+    return slow_step

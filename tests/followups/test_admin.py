@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from core.audit.models import AuditLogEntry
-from followups.services import followup_sweep
+from followups.sweep import followup_sweep
 from tests.cases import NOW, make_case
 from tests.followups.helpers import (
     R1,

@@ -4,15 +4,15 @@ customer response racing the sweep (F-5, F-6)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import transaction
 
 from cases.models import Case, CaseEvent
 from core.tenancy import scopes_disabled
-from followups.services import followup_sweep
+from followups import sweep
+from followups.sweep import followup_sweep
 from tests.cases import NOW, make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.followups.helpers import (
     CLOSE,
@@ -22,39 +22,25 @@ from tests.followups.helpers import (
     followup_emails,
     followup_events,
     respond,
+    slowed,
     steps,
 )
+from tests.helpers.concurrency import race
 
 
 @pytest.fixture
 def quiet_broker():
     from unittest import mock
 
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("config.celery.app.send_task") as apply_async:
         yield apply_async
 
 
-def _in_threads(*calls: Callable[[], object], timeout: float = 60) -> list[object]:
-    """Run the calls at the same moment, each in its own thread and connection."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:  # the outcome under test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung on a lock"
-    return results
+@pytest.fixture
+def slow_steps(monkeypatch):
+    """Each step holds its transaction a moment longer, so two sweeps (or a sweep and the
+    customer) are busy at the same time."""
+    monkeypatch.setattr(sweep, "followup_step", slowed(sweep.followup_step, seconds=0.005))
 
 
 def _waiting_cases(org, contact, analyst, count: int) -> list[Case]:
@@ -65,14 +51,11 @@ def _waiting_cases(org, contact, analyst, count: int) -> list[Case]:
 
 
 @postgres_only
-def test_two_sweeps_at_once_perform_each_step_once(quiet_broker, settings, org_a, dc_a, analyst):
+def test_two_sweeps_at_once_perform_each_step_once(quiet_broker, slow_steps, org_a, dc_a, analyst):
     # DOMAIN F-6
-    settings.FOLLOWUP_SWEEP_STEP_DELAY = 0.005  # keep both sweeps busy at the same time
     cases = _waiting_cases(org_a, dc_a, analyst, 24)
 
-    results = _in_threads(
-        lambda: followup_sweep(now=R1, batch=4), lambda: followup_sweep(now=R1, batch=4)
-    )
+    results = race(lambda: followup_sweep(now=R1, batch=4), lambda: followup_sweep(now=R1, batch=4))
 
     assert all(isinstance(r, int) for r in results), results
     assert sum(results) == len(cases)
@@ -85,10 +68,9 @@ def test_two_sweeps_at_once_perform_each_step_once(quiet_broker, settings, org_a
 
 @postgres_only
 def test_a_customer_response_racing_the_sweep_gets_no_reminder_after_it(
-    quiet_broker, settings, org_a, dc_a, analyst
+    quiet_broker, slow_steps, org_a, dc_a, analyst
 ):
     # DOMAIN F-5, F-6: whoever locks the case first, a reminder never follows the response
-    settings.FOLLOWUP_SWEEP_STEP_DELAY = 0.005
     cases = _waiting_cases(org_a, dc_a, analyst, 16)
 
     def respond_to_all() -> int:
@@ -96,7 +78,7 @@ def test_a_customer_response_racing_the_sweep_gets_no_reminder_after_it(
             respond(case, dc_a, now=R1)
         return len(cases)
 
-    results = _in_threads(lambda: followup_sweep(now=R1, batch=4), respond_to_all)
+    results = race(lambda: followup_sweep(now=R1, batch=4), respond_to_all)
 
     assert not any(isinstance(r, Exception) for r in results), results
     with scopes_disabled():
@@ -134,7 +116,7 @@ def test_the_sweep_passes_over_a_case_being_changed(quiet_broker, org_a, dc_a, a
         finally:
             swept.set()
 
-    results = _in_threads(customer_request, sweep_while_locked)
+    results = race(customer_request, sweep_while_locked)
 
     assert results == [None, 0]
     assert steps(case) == [] and active_timer(case) is None
@@ -161,7 +143,7 @@ def test_a_case_locked_for_nothing_is_done_by_the_next_run(quiet_broker, org_a, 
         finally:
             swept.set()
 
-    assert _in_threads(hold_the_case, sweep_while_locked) == [None, 0]
+    assert race(hold_the_case, sweep_while_locked) == [None, 0]
 
     assert followup_sweep(now=R1 + timedelta(minutes=2)) == 1
     assert len(followup_emails(case)) == 1

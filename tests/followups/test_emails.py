@@ -7,7 +7,7 @@ import pytest
 from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from followups.emails import subject_for
-from followups.services import followup_sweep
+from followups.sweep import followup_sweep
 from tests.cases import NOW, acting_as, make_case
 from tests.followups.helpers import (
     CLOSE,

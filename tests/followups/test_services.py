@@ -14,7 +14,7 @@ from core.errors import Conflict
 from core.outbox.models import OutboxEmail
 from core.tenancy import ScopeError, scopes_disabled, tenant_scope
 from followups.models import FollowUpStep, FollowUpTimer
-from followups.services import followup_sweep
+from followups.sweep import followup_sweep
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.followups.helpers import (
     CLOSE,

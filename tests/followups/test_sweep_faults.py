@@ -59,7 +59,7 @@ def test_three_weeks_down_then_one_run_closes_each_case_once(
 @pytest.fixture
 def broker_down():
     with mock.patch(
-        "core.outbox.tasks.send_outbox_email.apply_async", side_effect=OSError("connection refused")
+        "config.celery.app.send_task", side_effect=OSError("connection refused")
     ) as apply_async:
         yield apply_async
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from core.tenancy import scopes_disabled
 from followups.models import FollowUpStep
-from followups.services import followup_sweep
+from followups.sweep import followup_sweep
 from tests.cases import make_case, migrated_data_restored, postgres_only  # noqa: F401
 from tests.followups.helpers import ask, followup_emails, followup_events, steps
 
@@ -47,7 +47,7 @@ def redis_db():
 def quiet_broker():
     from unittest import mock
 
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
+    with mock.patch("config.celery.app.send_task") as apply_async:
         yield apply_async
 
 
@@ -100,7 +100,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-        "FOLLOWUP_SWEEP_STEP_DELAY": str(STEP_DELAY),
+        "SLOW_FOLLOWUP_STEP_SECONDS": str(STEP_DELAY),
     }
     log = tmp_path / "worker.log"
     with log.open("wb") as output:

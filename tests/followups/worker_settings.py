@@ -1,9 +1,8 @@
-"""Settings of the Celery worker that test_worker_kill starts and kills: the project's
-settings plus a pause after each follow-up step, so the kill lands in the middle of a
-round. Production never sets FOLLOWUP_SWEEP_STEP_DELAY."""
+"""Settings of the Celery worker that test_worker_kill starts and kills: the test settings,
+plus a module the worker imports at start (``tests.followups.slow_worker``) that makes each
+follow-up step keep its transaction open a moment, so the kill lands in the middle of one.
+The product has no such hook: the slowing wraps the step from outside."""
 
-import os
+from config.settings.test import *  # noqa: F403
 
-from config.settings.base import *  # noqa: F403
-
-FOLLOWUP_SWEEP_STEP_DELAY = float(os.environ.get("FOLLOWUP_SWEEP_STEP_DELAY", "0"))
+CELERY_IMPORTS = ["tests.followups.slow_worker"]

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from cases.sla import sla_sweep
 from core.outbox.services import outbox_sweep
-from followups.services import followup_sweep
+from followups.sweep import followup_sweep
 
 
 def _outbox_until_done(*, now: datetime) -> int:
