@@ -1,11 +1,9 @@
 """Bulk actions on the case list of the care workspace (C-5, C-7, C-8): assign, change the
-priority, request information. Each calls the service once per case, in its own
-transaction, and reports which cases it could not change and why."""
+priority, request information. Each runs the case action of the registry
+(``cases.actions``) once per case, in its own transaction, and reports which cases it could
+not change and why."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,7 +11,7 @@ from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from cases import services
+from cases.actions import CASE_ACTIONS
 from cases.admin.forms import BulkAssignForm, BulkPriorityForm, BulkRequestInfoForm
 from cases.models import Case, Channel, Priority
 from core.errors import DomainError
@@ -33,9 +31,11 @@ class BulkActionsMixin:
         self,
         request,
         queryset: QuerySet[Case],
-        run: Callable[[Case, Any], Any],
+        action: str,
+        data: dict,
         done: str,
     ) -> None:
+        run = CASE_ACTIONS[action].run
         cases = list(queryset.select_related(None).order_by("number")[: BULK_MAX + 1])
         if len(cases) > BULK_MAX:
             self.message_user(
@@ -48,7 +48,7 @@ class BulkActionsMixin:
         succeeded, failed = 0, []
         for case in cases:
             try:
-                run(case, now)
+                run(case=case, actor=request.user, data=data, channel=CHANNEL, now=now)
             except DomainError as exc:
                 failed.append(f"{case.display_number}: {exc.message}")
             else:
@@ -84,14 +84,7 @@ class BulkActionsMixin:
 
     @admin.action(description="Assign the selected cases to me", permissions=["work"])
     def assign_to_me(self, request, queryset):
-        self._bulk(
-            request,
-            queryset,
-            lambda case, now: services.case_assign(
-                case=case, actor=request.user, owner=request.user, channel=CHANNEL, now=now
-            ),
-            "assigned to you",
-        )
+        self._bulk(request, queryset, "assign", {"owner": request.user}, "assigned to you")
 
     @admin.action(description="Assign the selected cases to an analyst…", permissions=["work"])
     def assign_to_analyst(self, request, queryset):
@@ -101,9 +94,8 @@ class BulkActionsMixin:
             self._bulk(
                 request,
                 queryset,
-                lambda case, now: services.case_assign(
-                    case=case, actor=request.user, owner=owner, channel=CHANNEL, now=now
-                ),
+                "assign",
+                {"owner": owner},
                 f"assigned to {owner.get_full_name()}",
             )
             return None
@@ -115,18 +107,12 @@ class BulkActionsMixin:
     def change_priority(self, request, queryset):
         form = BulkPriorityForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            priority, body = form.cleaned_data["priority"], form.cleaned_data["body"]
+            priority = form.cleaned_data["priority"]
             self._bulk(
                 request,
                 queryset,
-                lambda case, now: services.case_change_priority(
-                    case=case,
-                    actor=request.user,
-                    priority=priority,
-                    body=body,
-                    channel=CHANNEL,
-                    now=now,
-                ),
+                "set-priority",
+                form.cleaned_data,
                 f"changed to {Priority(priority).label}",
             )
             return None
@@ -141,13 +127,11 @@ class BulkActionsMixin:
     def request_info(self, request, queryset):
         form = BulkRequestInfoForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            body = form.cleaned_data["body"]
             self._bulk(
                 request,
                 queryset,
-                lambda case, now: services.case_request_info(
-                    case=case, actor=request.user, body=body, channel=CHANNEL, now=now
-                ),
+                "request-info",
+                form.cleaned_data,
                 "now await the customer's information",
             )
             return None

@@ -30,8 +30,9 @@ from django.utils.formats import date_format
 
 from accounts.models import Organization
 from cases import policy
+from cases.actions import CASE_ACTIONS, Who, available_actions
 from cases.admin.bulk import BulkActionsMixin
-from cases.admin.forms import CASE_ACTIONS, auto_id, form_errors, initial
+from cases.admin.forms import action_form, bound_action_form, form_errors
 from cases.admin.history import VALUE_WORDS, describe_events
 from cases.admin.queues import (
     OrganizationFilter,
@@ -45,12 +46,14 @@ from cases.admin.queues import (
 from cases.admin.reports import sla_report_export, sla_report_view
 from cases.downloads import attachment_response
 from cases.filters import PRIORITY_ORDER
-from cases.models import Attachment, Case, Priority, SlaState
+from cases.models import Attachment, Case, Channel, Priority, SlaState
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_feed, case_history, visible_cases
 from core.audit.services import audit_staff_access
 from core.care_admin import CareAdminMixin, CheapCountPaginator, capped_count
 from core.errors import DomainError
+
+CHANNEL = Channel.ADMIN
 
 # --- the model admin ---------------------------------------------------------------------
 
@@ -294,16 +297,12 @@ class CaseAdmin(BulkActionsMixin, CareAdminMixin, admin.ModelAdmin):
     def _work_context(self, request, case: Case, bound: dict[str, forms.Form]) -> dict:
         user = request.user
         can_work = self.has_work_permission(request)
-        allowed = policy.available_actions(user, case, timezone.now()) if can_work else []
+        allowed = available_actions(user, case, timezone.now()) if can_work else []
         panels: dict[str, list[dict]] = {"status": [], "fields": [], "compose": []}
         for name in allowed:
-            action = CASE_ACTIONS.get(name)
-            if action is None:
-                continue
-            form = bound.get(name) or action.form(
-                initial=initial(action, case), auto_id=auto_id(name)
-            )
-            panels[action.group].append(
+            action = CASE_ACTIONS[name]
+            form = bound.get(name) or action_form(action, case)
+            panels[action.panel].append(
                 {
                     "action": action,
                     "form": form,
@@ -361,12 +360,12 @@ class CaseAdmin(BulkActionsMixin, CareAdminMixin, admin.ModelAdmin):
         if not self.has_work_permission(request):
             raise PermissionDenied
         spec = CASE_ACTIONS.get(action)
-        if spec is None:
+        if spec is None or Who.CARE not in spec.who:
             raise Http404("No such action.")
         case = self._case_or_404(request, object_id)
         now = timezone.now()
-        form = spec.form(request.POST, request.FILES, auto_id=auto_id(action))
-        if action not in policy.available_actions(request.user, case, now):
+        form = bound_action_form(spec, request)
+        if action not in available_actions(request.user, case, now):
             messages.error(
                 request,
                 f"“{spec.label}” is not possible for a case in "
@@ -377,7 +376,9 @@ class CaseAdmin(BulkActionsMixin, CareAdminMixin, admin.ModelAdmin):
             messages.error(request, f"{spec.label}: {form_errors(form)} Nothing was changed.")
             return self._case_page(request, case, {action: form}, status=400)
         try:
-            spec.run(case, request.user, form.cleaned_data, now)
+            spec.run(
+                case=case, actor=request.user, data=form.cleaned_data, channel=CHANNEL, now=now
+            )
         except DomainError as exc:
             messages.error(request, f"{spec.label}: {exc.message} Nothing was changed.")
             return self._case_page(request, case, {action: form}, status=exc.status_code)

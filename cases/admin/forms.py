@@ -6,18 +6,15 @@ C-10, C-16) and say what is wrong in the same words as in the portal and the API
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 
 from accounts.models import Deployment
-from cases import services
+from cases.actions import FIELDS, MESSAGE, NOTE, OWNER, PRIORITY, RESTORE, UPDATE, CaseAction, Input
 from cases.admin.queues import care_staff
-from cases.models import Case, Channel, CloudService, Priority
-
-CHANNEL = Channel.ADMIN
+from cases.models import Case, CloudService, Priority
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -50,16 +47,25 @@ def _body(required: bool, label: str) -> forms.CharField:
     )
 
 
-class OptionalMessageForm(forms.Form):
+class ActionForm(forms.Form):
+    """The input of an action on the case page."""
+
+    @classmethod
+    def initial_for(cls, case: Case) -> dict:
+        """What the form shows before the analyst changes anything."""
+        return {}
+
+
+class OptionalMessageForm(ActionForm):
     body = _body(False, "Public message to the customer (optional)")
 
 
-class RequiredMessageForm(forms.Form):
+class RequiredMessageForm(ActionForm):
     body = _body(True, "Public message to the customer")
     attachments = MultipleFileField(label="Attachments")
 
 
-class RestoreForm(forms.Form):
+class RestoreForm(ActionForm):
     pending = forms.ChoiceField(
         label="What is still pending",
         choices=[("permanent_solution", "A permanent solution"), ("rca", "A root cause analysis")],
@@ -69,9 +75,13 @@ class RestoreForm(forms.Form):
     body = _body(False, "Public message to the customer (optional)")
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(ActionForm):
     priority = forms.ChoiceField(label="New priority", choices=Priority.choices)
     body = _body(False, "Public message to the customer (optional)")
+
+    @classmethod
+    def initial_for(cls, case: Case) -> dict:
+        return {"priority": case.priority}
 
 
 def _owner_field() -> forms.ModelChoiceField:
@@ -84,15 +94,19 @@ def _owner_field() -> forms.ModelChoiceField:
     )
 
 
-class AssignForm(forms.Form):
+class AssignForm(ActionForm):
     owner = _owner_field()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = care_staff()
 
+    @classmethod
+    def initial_for(cls, case: Case) -> dict:
+        return {"owner": case.owner_id}
 
-class FieldsForm(forms.Form):
+
+class FieldsForm(ActionForm):
     """Deployment and cloud service of the case; the service checks both belong."""
 
     deployment = forms.TypedChoiceField(label="Account/Depl", coerce=int, choices=())
@@ -116,8 +130,16 @@ class FieldsForm(forms.Form):
             widget=forms.HiddenInput, initial=organization_id, required=False
         )
 
+    @classmethod
+    def initial_for(cls, case: Case) -> dict:
+        return {
+            "organization_id": case.organization_id,
+            "deployment": case.deployment_id,
+            "service": case.service.slug if case.service_id else "",
+        }
 
-class ComposerForm(forms.Form):
+
+class ComposerForm(ActionForm):
     visibility = forms.ChoiceField(
         label="Post as",
         choices=[
@@ -129,6 +151,11 @@ class ComposerForm(forms.Form):
     )
     body = _body(True, "Message")
     attachments = MultipleFileField(label="Attachments")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        cleaned["internal"] = cleaned.get("visibility") == "internal"
+        return cleaned
 
 
 class BulkAssignForm(forms.Form):
@@ -157,214 +184,28 @@ class BulkRequestInfoForm(forms.Form):
 
 # --- the case page's actions -------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class CaseAction:
-    """One thing care does to a case from its page: a form and the service it calls."""
-
-    name: str  # the wire name of cases.policy.available_actions
-    label: str
-    button: str
-    form: type[forms.Form]
-    run: Callable[..., Any]
-    done: str
-    group: str = "status"  # status | fields | compose
-
-
-def _files(data: dict) -> list:
-    return list(data.get("attachments") or [])
-
-
-CASE_ACTIONS: dict[str, CaseAction] = {
-    a.name: a
-    for a in [
-        CaseAction(
-            "change-fields",
-            "Correct deployment or service",
-            "Save deployment and service",
-            FieldsForm,
-            lambda case, user, data, now: services.case_change_fields(
-                case=case,
-                actor=user,
-                deployment_id=data["deployment"],
-                service_slug=data["service"],
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Deployment and service saved.",
-            group="fields",
-        ),
-        CaseAction(
-            "take",
-            "Take the case",
-            "Take",
-            OptionalMessageForm,
-            lambda case, user, data, now: services.case_take(
-                case=case, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "You took the case: it is under investigation.",
-        ),
-        CaseAction(
-            "request-info",
-            "Request information",
-            "Request info",
-            RequiredMessageForm,
-            lambda case, user, data, now: services.case_request_info(
-                case=case,
-                actor=user,
-                body=data["body"],
-                uploads=_files(data),
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Information requested: the case awaits the customer.",
-        ),
-        CaseAction(
-            "propose-solution",
-            "Propose a solution",
-            "Propose solution",
-            RequiredMessageForm,
-            lambda case, user, data, now: services.case_propose_solution(
-                case=case,
-                actor=user,
-                body=data["body"],
-                uploads=_files(data),
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Solution proposed.",
-        ),
-        CaseAction(
-            "restore-service",
-            "Service restored",
-            "Mark service restored",
-            RestoreForm,
-            lambda case, user, data, now: services.case_restore_service(
-                case=case,
-                actor=user,
-                pending=data["pending"],
-                body=data["body"],
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Service marked as restored.",
-        ),
-        CaseAction(
-            "deliver-rca",
-            "Deliver the RCA",
-            "Deliver RCA",
-            RequiredMessageForm,
-            lambda case, user, data, now: services.case_deliver_rca(
-                case=case,
-                actor=user,
-                body=data["body"],
-                uploads=_files(data),
-                channel=CHANNEL,
-                now=now,
-            ),
-            "RCA delivered: the solution is proposed.",
-        ),
-        CaseAction(
-            "resolve",
-            "Resolve",
-            "Resolve",
-            OptionalMessageForm,
-            lambda case, user, data, now: services.case_resolve(
-                case=case, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "Case resolved.",
-        ),
-        CaseAction(
-            "cancel",
-            "Cancel",
-            "Cancel the case",
-            OptionalMessageForm,
-            lambda case, user, data, now: services.case_cancel(
-                case=case, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "Case cancelled.",
-        ),
-        CaseAction(
-            "redirect",
-            "Redirect",
-            "Redirect",
-            OptionalMessageForm,
-            lambda case, user, data, now: services.case_redirect(
-                case=case, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "Case redirected.",
-        ),
-        CaseAction(
-            "set-priority",
-            "Change priority",
-            "Change priority",
-            PriorityForm,
-            lambda case, user, data, now: services.case_change_priority(
-                case=case,
-                actor=user,
-                priority=data["priority"],
-                body=data["body"],
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Priority changed.",
-            group="fields",
-        ),
-        CaseAction(
-            "assign",
-            "Change owner",
-            "Assign",
-            AssignForm,
-            lambda case, user, data, now: services.case_assign(
-                case=case, actor=user, owner=data["owner"], channel=CHANNEL, now=now
-            ),
-            "Owner changed.",
-            group="fields",
-        ),
-        CaseAction(
-            "convert-to-incident",
-            "Convert to Incident",
-            "Convert to Incident",
-            OptionalMessageForm,
-            lambda case, user, data, now: services.case_convert_to_incident(
-                case=case, actor=user, body=data["body"], channel=CHANNEL, now=now
-            ),
-            "The case is now an Incident.",
-            group="fields",
-        ),
-        CaseAction(
-            "post-update",
-            "Post an update or an internal note",
-            "Post",
-            ComposerForm,
-            lambda case, user, data, now: services.case_post_update(
-                case=case,
-                actor=user,
-                body=data["body"],
-                internal=data["visibility"] == "internal",
-                uploads=_files(data),
-                channel=CHANNEL,
-                now=now,
-            ),
-            "Posted.",
-            group="compose",
-        ),
-    ]
+# The form of each input the case page's actions take (cases.actions); the customer's
+# reason to reopen has none here.
+ACTION_FORMS: dict[Input, type[ActionForm]] = {
+    NOTE: OptionalMessageForm,
+    MESSAGE: RequiredMessageForm,
+    RESTORE: RestoreForm,
+    PRIORITY: PriorityForm,
+    OWNER: AssignForm,
+    FIELDS: FieldsForm,
+    UPDATE: ComposerForm,
 }
 
 
-def initial(action: CaseAction, case: Case) -> dict:
-    if action.name == "assign":
-        return {"owner": case.owner_id}
-    if action.name == "set-priority":
-        return {"priority": case.priority}
-    if action.name == "change-fields":
-        return {
-            "organization_id": case.organization_id,
-            "deployment": case.deployment_id,
-            "service": case.service.slug if case.service_id else "",
-        }
-    return {}
+def action_form(action: CaseAction, case: Case) -> ActionForm:
+    """The empty form of an action on the case page, filled in with the case's values."""
+    form_class = ACTION_FORMS[action.takes]
+    return form_class(initial=form_class.initial_for(case), auto_id=auto_id(action.name))
+
+
+def bound_action_form(action: CaseAction, request: HttpRequest) -> ActionForm:
+    """The form of an action as the analyst sent it."""
+    return ACTION_FORMS[action.takes](request.POST, request.FILES, auto_id=auto_id(action.name))
 
 
 def auto_id(action: str) -> str:

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from accounts.models import Organization, User
 from cases import policy
+from cases.actions import FIELDS, MESSAGE, NOTE, OWNER, PRIORITY, REASON, RESTORE, UPDATE, Input
 from cases.models import CaseType, Priority, Stage, SubType
 
 
@@ -175,3 +176,17 @@ class ChangeFieldsSerializer(serializers.Serializer):
 
 class AssignSerializer(serializers.Serializer):
     owner = OwnerField(allow_null=True)
+
+
+# The serializer of each input the case actions take (cases.actions); posting an update
+# (UPDATE) is the feed's POST.
+ACTION_INPUTS: dict[Input, type[serializers.Serializer]] = {
+    NOTE: BodySerializer,
+    MESSAGE: RequiredBodySerializer,
+    RESTORE: RestoreServiceSerializer,
+    PRIORITY: SetPrioritySerializer,
+    OWNER: AssignSerializer,
+    FIELDS: ChangeFieldsSerializer,
+    REASON: ReopenSerializer,
+    UPDATE: UpdateCreateSerializer,
+}

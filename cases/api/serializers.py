@@ -11,7 +11,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from cases import policy
+from cases.actions import available_actions
 from cases.links import case_url
 from cases.models import (
     Attachment,
@@ -206,7 +206,7 @@ class CaseDetailSerializer(CaseListSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_actions(self, case: Case) -> list[str]:
-        return policy.available_actions(self.context["request"].user, case, self.context["now"])
+        return available_actions(self.context["request"].user, case, self.context["now"])
 
     @extend_schema_field(SlaSerializer)
     def get_sla(self, case: Case) -> dict:

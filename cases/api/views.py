@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from accounts.models import AccessLevel
 from accounts.selectors import access_levels, visible_organizations
 from cases import selectors, services
+from cases.actions import POST_UPDATE
 from cases.api.inputs import CaseCreateSerializer, UpdateCreateSerializer
 from cases.api.openapi import CASE_NUMBER, XLSX, ErrorDetailSerializer, error_responses
 from cases.api.serializers import (
@@ -30,9 +31,9 @@ from cases.api.serializers import (
     CloudServiceSerializer,
 )
 from cases.downloads import attachment_response
-from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from cases.filters import CaseFilterSet, case_filterset_for
 from cases.models import Case, Channel, CloudService
+from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from core.api import ApiGenericView, ApiView
 from core.audit.services import audit_staff_access
 from core.errors import NotAllowed
@@ -255,14 +256,10 @@ class CaseUpdatesView(_CaseChildList):
         case = self.get_case()
         serializer = UpdateCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        update = services.case_post_update(
+        update = POST_UPDATE.run(
             case=case,
             actor=request.user,
-            body=data["body"],
-            internal=data["internal"],
-            requested_priority=data.get("requested_priority") or "",
-            uploads=data.get("attachments", []),
+            data=serializer.validated_data,
             channel=Channel.API,
             now=timezone.now(),
         )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import display_zone
 from cases import policy
+from cases.actions import available_actions
 from cases.downloads import attachment_response
 from cases.emails import NEXT_STEP
 from cases.links import case_path
@@ -107,7 +108,7 @@ def _render_case(
     feed = list(case_feed(user=user, case=case))
     history = [(event, describe_event(event)) for event in case_history(user=user, case=case)]
     zone = display_zone(user, case.organization_id)
-    actions = [] if care else policy.available_actions(user, case, now)
+    actions = [] if care else available_actions(user, case, now)
     forms = forms or {}
     is_dc = not care and policy.is_designated_contact(user, case)
     # The escalation panel (E-1 … E-7): everyone who sees the case sees its escalations;

@@ -1,6 +1,6 @@
-"""Who may do what with a case (T-4, T-5, C-8, C-12). The actions that ``available_actions``
-offers are exactly the ones the services accept: the case page and the API show buttons
-that work, and no others."""
+"""Who may do what with a case (T-4, T-5, C-8, C-12). The actions that the registry's
+``available_actions`` offers are exactly the ones the services accept: the case page and the
+API show buttons that work, and no others."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
-from cases import policy, services
+from cases import policy
+from cases.actions import CASE_ACTIONS, Who, available_actions, case_actions_for
 from cases.models import Case, Channel
 from core.errors import DomainError
 from tests.cases import NOW, acting_as, make_case, reload
@@ -34,55 +35,26 @@ SUB_STATUSES = [
 
 
 def _wire_calls(actor) -> dict[str, Callable[[Case], object]]:
-    """Each wire action name and the service call behind it (as the API maps them)."""
-    s = services
-    ch = Channel.API
-    return {
-        "post-update": lambda c: s.case_post_update(
-            case=c, actor=actor, body="Any news?", channel=ch, now=NOW
-        ),
-        "confirm": lambda c: s.case_confirm_solution(case=c, actor=actor, channel=ch, now=NOW),
-        "close": lambda c: s.case_close(case=c, actor=actor, channel=ch, now=NOW),
-        "reopen": lambda c: s.case_reopen(
-            case=c, actor=actor, reason="Back again.", channel=ch, now=NOW
-        ),
-        "take": lambda c: s.case_take(case=c, actor=actor, channel=ch, now=NOW),
-        "request-info": lambda c: s.case_request_info(
-            case=c, actor=actor, body="Logs, please.", channel=ch, now=NOW
-        ),
-        "propose-solution": lambda c: s.case_propose_solution(
-            case=c, actor=actor, body="Try this.", channel=ch, now=NOW
-        ),
-        "restore-service": lambda c: s.case_restore_service(
-            case=c, actor=actor, channel=ch, now=NOW
-        ),
-        "deliver-rca": lambda c: s.case_deliver_rca(
-            case=c, actor=actor, body="Root cause.", channel=ch, now=NOW
-        ),
-        "resolve": lambda c: s.case_resolve(case=c, actor=actor, channel=ch, now=NOW),
-        "cancel": lambda c: s.case_cancel(case=c, actor=actor, channel=ch, now=NOW),
-        "redirect": lambda c: s.case_redirect(case=c, actor=actor, channel=ch, now=NOW),
-        "convert-to-incident": lambda c: s.case_convert_to_incident(
-            case=c, actor=actor, channel=ch, now=NOW
-        ),
-        "set-priority": lambda c: s.case_change_priority(
-            case=c, actor=actor, priority="critical", channel=ch, now=NOW
-        ),
-        "change-fields": lambda c: s.case_change_fields(
-            case=c,
-            actor=actor,
-            deployment_id=DeploymentFactory(organization=c.organization).pk,
-            channel=ch,
-            now=NOW,
-        ),
-        "assign": lambda c: s.case_assign(
-            case=c,
-            actor=actor,
-            owner=UserFactory(is_staff=True, is_superuser=True),
-            channel=ch,
-            now=NOW,
-        ),
+    """Each action of the registry, run as the API and the care workspace run it."""
+
+    def run(name: str, data: Callable[[Case], dict] = lambda c: {}) -> Callable[[Case], object]:
+        return lambda c: CASE_ACTIONS[name].run(
+            case=c, actor=actor, data=data(c), channel=Channel.API, now=NOW
+        )
+
+    samples = {
+        "post-update": lambda c: {"body": "Any news?"},
+        "reopen": lambda c: {"reason": "Back again."},
+        "request-info": lambda c: {"body": "Logs, please."},
+        "propose-solution": lambda c: {"body": "Try this."},
+        "deliver-rca": lambda c: {"body": "Root cause."},
+        "set-priority": lambda c: {"priority": "critical"},
+        "change-fields": lambda c: {
+            "deployment": DeploymentFactory(organization=c.organization).pk
+        },
+        "assign": lambda c: {"owner": UserFactory(is_staff=True, is_superuser=True)},
     }
+    return {name: run(name, samples.get(name, lambda c: {})) for name in CASE_ACTIONS}
 
 
 class _Undo(Exception):
@@ -111,9 +83,9 @@ def test_available_actions_are_exactly_what_the_services_accept(
     actor = request.getfixturevalue(who)
     case = make_case(org_a, dc_a, sub_status, type=type_)
 
-    offered = set(policy.available_actions(actor, reload(case), NOW))
-    # each side has its own wire names: a customer's "close" covers cancelling (C-11)
-    names = policy.CARE_ACTIONS if actor.is_staff else policy.CUSTOMER_ACTIONS
+    offered = set(available_actions(actor, reload(case), NOW))
+    # each side has its own actions: a customer's "close" covers cancelling (C-11)
+    names = [a.name for a in case_actions_for(Who.CARE if actor.is_staff else Who.CUSTOMER)]
     calls = _wire_calls(actor)
     accepted = {name for name in names if _accepted(calls[name], reload(case), actor)}
 
@@ -127,14 +99,14 @@ def test_reopen_is_offered_within_thirty_days(org_a, dc_a, days, offered):
     case = make_case(org_a, dc_a, "resolved")
     now = reload(case).closed_at + timedelta(days=days)
 
-    assert ("reopen" in policy.available_actions(dc_a, reload(case), now)) is offered
+    assert ("reopen" in available_actions(dc_a, reload(case), now)) is offered
 
 
 def test_read_only_sees_no_actions(org_a, dc_a, ro_a):
     # DOMAIN T-4
     for sub_status in SUB_STATUSES:
         case = make_case(org_a, dc_a, sub_status)
-        assert policy.available_actions(ro_a, case, NOW) == []
+        assert available_actions(ro_a, case, NOW) == []
 
 
 @pytest.mark.parametrize(
