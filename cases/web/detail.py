@@ -16,8 +16,9 @@ from cases import policy
 from cases.actions import available_actions
 from cases.downloads import attachment_response
 from cases.emails import NEXT_STEP
+from cases.history_display import event_summary
 from cases.links import case_path
-from cases.models import Case, CaseEvent, CaseType, Channel, Priority, SubStatus, SubType
+from cases.models import Case, Channel, Priority
 from cases.selectors import attachment_get_for_user, case_feed, case_history
 from cases.services import case_close, case_confirm_solution, case_post_update, case_reopen
 from cases.web.access import case_or_404, portal_access
@@ -26,66 +27,6 @@ from cases.web.forms import CaseCommentForm, CaseReopenForm, CaseUpdateForm
 from cases.web.responses import render_page, run_form_action
 from core.audit.services import audit_staff_access
 from core.errors import NotFound
-from escalations import rules as escalation_rules
-from escalations.models import Reason as EscalationReason
-from escalations.selectors import case_escalations
-
-
-def _label(choices, value) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return str(value or "—")
-
-
-def describe_event(event: CaseEvent) -> str:
-    """One line of history in words (C-16)."""
-    before, after = event.before or {}, event.after or {}
-    kind = event.kind
-    if kind == CaseEvent.Kind.OPENED:
-        parts = [_label(CaseType, after.get("type"))]
-        if after.get("sub_type"):
-            parts.append(_label(SubType, after["sub_type"]))
-        priority = _label(Priority, after.get("priority"))
-        return f"Opened as {' / '.join(parts)}, priority {priority}"
-    if kind == CaseEvent.Kind.TRANSITION and "sub_status" in after:
-        return (
-            f"Status: {_label(SubStatus, before.get('sub_status'))} → "
-            f"{_label(SubStatus, after['sub_status'])}"
-        )
-    if kind == CaseEvent.Kind.PRIORITY and "priority" in after:
-        return (
-            f"Priority: {_label(Priority, before.get('priority'))} → "
-            f"{_label(Priority, after['priority'])}"
-        )
-    if kind == CaseEvent.Kind.PRIORITY_REQUEST and "requested_priority" in after:
-        return f"Asked for priority {_label(Priority, after['requested_priority'])}"
-    if kind == CaseEvent.Kind.TYPE and "type" in after:
-        return f"Type: {_label(CaseType, before.get('type'))} → {_label(CaseType, after['type'])}"
-    if kind == CaseEvent.Kind.ESCALATION:
-        return _describe_escalation(after)
-    return event.get_kind_display()
-
-
-ESCALATION_STEPS = {
-    "requested": "Escalation requested",
-    "accepted": "Escalation accepted",
-    "rejected": "Escalation not accepted",
-    "resolved": "Escalation resolved",
-}
-
-
-def _describe_escalation(after: dict) -> str:
-    """A step of an escalation in the case history (E-7, E-8); what was said stays in the
-    escalation itself."""
-    state = after.get("state")
-    if state == "requested" and after.get("reason"):
-        return f"Escalation requested: {_label(EscalationReason, after['reason'])}"
-    if state in ESCALATION_STEPS:
-        return ESCALATION_STEPS[state]
-    if "owner" in after:
-        return "Escalation owner changed"
-    return "Escalation"
 
 
 def _care_workspace_url(case: Case) -> str:
@@ -106,19 +47,11 @@ def _render_case(
     user = request.user
     care = policy.is_care(user)
     feed = list(case_feed(user=user, case=case))
-    history = [(event, describe_event(event)) for event in case_history(user=user, case=case)]
+    history = [(event, event_summary(event)) for event in case_history(user=user, case=case)]
     zone = display_zone(user, case.organization_id)
     actions = [] if care else available_actions(user, case, now)
     forms = forms or {}
     is_dc = not care and policy.is_designated_contact(user, case)
-    # The escalation panel (E-1 … E-7): everyone who sees the case sees its escalations;
-    # only a designated contact gets the button, disabled with the reason when refused.
-    escalations = list(case_escalations(user=user, case=case))
-    escalation_check = (
-        escalation_rules.eligibility(user, case, now, escalations=escalations, with_reasons=False)
-        if is_dc
-        else None
-    )
     context = {
         "case": case,
         "feed": feed,
@@ -139,8 +72,6 @@ def _render_case(
         "reopen_form": forms.get("reopen") or CaseReopenForm(prefix="reopen"),
         "access": portal_access(user),
         "priority_low": case.priority == Priority.LOW,
-        "escalations": escalations,
-        "escalation_check": escalation_check,
     }
     return render_page(request, "cases/detail.html", context, zone=zone, status=status)
 

@@ -1,6 +1,7 @@
 """The case page of the care workspace, with what the escalations app adds to it (E-7, E-8):
-the case's escalations, read-only, each linking to its review page, and the steps of an
-escalation named in words in the case history.
+the case's escalations, read-only, each linking to its review page. (The history names an
+escalation's steps in words through ``cases.history_display``, which this app's ``ready``
+tells the words for its states and reasons.)
 
 The escalations app sits above cases, so it extends the case admin here rather than the case
 admin reaching up for it.
@@ -13,7 +14,7 @@ from django.contrib import admin
 from cases import policy
 from cases.admin import CaseAdmin as BaseCaseAdmin
 from cases.models import Case
-from escalations.models import Escalation, Reason, State
+from escalations.models import Escalation
 
 
 class CaseEscalationInline(admin.TabularInline):
@@ -54,11 +55,6 @@ class CaseEscalationInline(admin.TabularInline):
 
 class CaseAdmin(BaseCaseAdmin):
     inlines = [*BaseCaseAdmin.inlines, CaseEscalationInline]
-    history_words = {
-        **BaseCaseAdmin.history_words,
-        "state": lambda v: State(v).label if v in State.values else v,
-        "reason": lambda v: Reason(v).label if v in Reason.values else v,
-    }
 
 
 admin.site.unregister(Case)
