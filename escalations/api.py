@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cases import selectors as case_selectors
-from cases.api.openapi import CASE_NUMBER, ErrorDetailSerializer
+from cases.api.openapi import CASE_NUMBER, error_responses
 from cases.models import Case, Channel
 from core.api import ApiGenericView, ApiView
 from core.audit.services import audit_staff_access
@@ -53,20 +53,14 @@ class RefusalSerializer(serializers.Serializer):
 def _errors(
     *codes: int, of: str = "escalation", texts: dict[int, str] | None = None
 ) -> dict[int, OpenApiResponse]:
-    text = {
-        400: 'Invalid input: field errors, {"field": ["message"]}.',
-        401: "Not signed in.",
-        403: "Allowed to see this but not to do it.",
-        404: f"No such {of}, or not visible to you.",
-        409: "Not possible from the escalation's current state, or changed concurrently.",
-    }
-    text.update(texts or {})
-    return {
-        code: OpenApiResponse(
-            response=None if code == 400 else ErrorDetailSerializer, description=text[code]
-        )
-        for code in codes
-    }
+    return error_responses(
+        *codes,
+        texts={
+            404: f"No such {of}, or not visible to you.",
+            409: "Not possible from the escalation's current state, or changed concurrently.",
+            **(texts or {}),
+        },
+    )
 
 
 def _detail(

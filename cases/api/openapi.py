@@ -21,13 +21,15 @@ class ErrorDetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+def error_responses(*codes: int, texts: dict[int, str] | None = None) -> dict[int, OpenApiResponse]:
+    """The schema's error answers for these status codes; ``texts`` words some differently."""
     text = {
         400: 'Invalid input: field errors, {"field": ["message"]}.',
         401: "Not signed in.",
         403: "Allowed to see this but not to do it.",
         404: "No such case, or not visible to you.",
         409: "Not possible from the case's current status, or changed concurrently.",
+        **(texts or {}),
     }
     return {
         code: OpenApiResponse(
