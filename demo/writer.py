@@ -16,6 +16,7 @@ from accounts.models import AccessLevel, Deployment, Membership, Organization, U
 from cases.models import STATUS_OF, Case, CaseEvent, CaseUpdate, Channel, CloudService
 from cases.numbering import next_case_number
 from cases.search import CONFIG, MAX_INDEXED_CHARS
+from cases.services.history import case_events_record_bulk
 from cases.sla import sla_recompute_for_organization
 from core.tenancy import scopes_disabled
 from demo.planner import PlannedCase, plan_case
@@ -181,7 +182,7 @@ def write_cases(
                     created_at=e.at,
                 )
             )
-    CaseEvent.unscoped.bulk_create(events, batch_size=BATCH)
+    case_events_record_bulk(events=events, batch_size=BATCH)
     build_search_documents([c.pk for c in cases])
     return len(cases)
 

@@ -16,6 +16,8 @@ from accounts import roles
 from accounts.models import User
 from cases import policy
 from cases.models import Case, CaseEvent, Channel
+from cases.services.escalation import case_mark_escalated
+from cases.services.history import case_event_record
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.textclean import clean_text
 from escalations import emails, rules
@@ -103,15 +105,14 @@ def _event(
 ) -> CaseEvent:
     """The case history shows each step of an escalation (C-16); the feed itself stays in
     the escalation."""
-    return CaseEvent.objects.create(
-        organization_id=case.organization_id,
+    return case_event_record(
         case=case,
         actor=actor,
         kind=CaseEvent.Kind.ESCALATION,
         channel=channel,
+        now=now,
         before={"escalation": escalation.pk, "state": before} if before else {},
         after={"escalation": escalation.pk, "state": escalation.state, **extra},
-        created_at=now,
     )
 
 
@@ -182,8 +183,7 @@ def escalation_request(
             )
     except IntegrityError as exc:  # E-2, should the case lock ever be bypassed
         raise Conflict(CONFLICT_ACTIVE) from exc
-    case.escalated_at = now
-    case.save(update_fields=["escalated_at"])
+    case = case_mark_escalated(case=case, now=now)
     event = _event(
         case, escalation, actor=actor, channel=channel, now=now, before=None, reason=reason
     )
@@ -307,16 +307,15 @@ def escalation_reassign(
     before = escalation.owner_id
     escalation.owner = owner
     _save(escalation, ["owner"])
-    CaseEvent.objects.create(
-        organization_id=escalation.organization_id,
+    case_event_record(
         case=escalation.case,
         actor=actor,
         kind=CaseEvent.Kind.ESCALATION,
         channel=channel,
+        now=now,
         before={"escalation": escalation.pk, "owner": before},
         after={"escalation": escalation.pk, "owner": owner.pk},
         internal=True,
-        created_at=now,
     )
     emails.escalation_assigned(escalation=escalation, assigned_by=actor, now=now)
     return escalation

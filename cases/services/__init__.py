@@ -7,6 +7,7 @@ send after commit (N-5).
 
 - ``common``: the lock, permission checks, saving, text cleaning, updates.
 - ``history``: the case history writer.
+- ``lifecycle``: what follows every change (due times, follow-up timers), called explicitly.
 - ``transitions``: a status change as care or the customer performs it.
 - ``opening``: a new case (C-1 … C-5).
 - ``feed``: public updates and internal notes (C-6, C-9).

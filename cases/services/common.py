@@ -14,10 +14,10 @@ from django_fsm import ConcurrentTransition, can_proceed
 from accounts.models import User
 from cases import policy
 from cases.attachments import attachment_store
-from cases.lifecycle import after_case_change
 from cases.models import STATUS_OF, Case, CaseEvent, CaseUpdate
 from cases.search import search_document_append
 from cases.services.history import case_event_record
+from cases.services.lifecycle import after_case_change
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.textclean import clean_text
 

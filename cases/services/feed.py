@@ -11,7 +11,6 @@ from django.db import transaction
 from accounts.models import User
 from cases import emails, policy
 from cases.attachments import validate_uploads
-from cases.lifecycle import after_case_change
 from cases.models import PRIORITY_RANK, Case, CaseEvent, CaseUpdate, Channel, Priority, SubStatus
 from cases.services.common import (
     add_update,
@@ -23,6 +22,7 @@ from cases.services.common import (
     save_case,
 )
 from cases.services.history import case_event_record
+from cases.services.lifecycle import after_case_change
 from core.errors import Conflict, InvalidInput, NotAllowed
 
 

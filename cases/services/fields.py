@@ -9,7 +9,6 @@ from django.db import transaction
 
 from accounts.models import Deployment, User
 from cases import emails, policy
-from cases.lifecycle import after_case_change
 from cases.models import Case, CaseEvent, CaseType, CloudService, Priority
 from cases.services.common import (
     add_update,
@@ -20,6 +19,7 @@ from cases.services.common import (
     snapshot,
 )
 from cases.services.history import case_event_record
+from cases.services.lifecycle import after_case_change
 from core.errors import Conflict, InvalidInput
 
 

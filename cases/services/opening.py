@@ -14,7 +14,6 @@ from accounts.models import AccessLevel, Deployment, Organization, User
 from accounts.selectors import access_level_for
 from cases import emails
 from cases.attachments import validate_uploads
-from cases.lifecycle import after_case_change
 from cases.models import (
     ALL_TYPES,
     CUSTOMER_PRIORITIES,
@@ -41,6 +40,7 @@ from cases.services.common import (
     text,
 )
 from cases.services.history import case_event_record
+from cases.services.lifecycle import after_case_change
 from cases.sla.services import sla_for_new_case
 from core.errors import InvalidInput, NotAllowed, NotFound
 

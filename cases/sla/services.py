@@ -136,7 +136,7 @@ def sla_on_case_change(
 ) -> None:
     """Recompute the case's SLA columns after a change (S-8), in the service's transaction.
 
-    ``changed`` as ``cases.lifecycle.after_case_change`` documents it. The case row is
+    ``changed`` as ``cases.services.lifecycle.after_case_change`` documents it. The case row is
     locked and saved by the caller; this writes only the SLA columns, and only those that
     changed.
     """

@@ -19,6 +19,7 @@ from django.urls import reverse
 from accounts import roles
 from accounts.models import User
 from cases.models import CLOSED_SUB_STATUSES, Case, CaseEvent, Channel, SlaState, Status
+from cases.services.history import case_event_record
 from cases.sla.display import target_label
 from cases.sla.services import LONG_TEXT
 from core.outbox.services import outbox_enqueue
@@ -83,16 +84,15 @@ def _sweep_state(case: Case, now: datetime) -> str | None:
     before = case.sla_state
     for field, value in updates.items():
         setattr(case, field, value)
-    CaseEvent.unscoped.create(
-        organization_id=case.organization_id,
-        case_id=case.pk,
+    case_event_record(
+        case=case,
         actor=None,
         kind=CaseEvent.Kind.SLA,
         channel=Channel.SYSTEM,
+        now=now,
         before={"sla_state": before},
         after={"sla_state": wanted, "target": case.sla_target, "due_at": due.isoformat()},
         internal=True,
-        created_at=now,
     )
     return wanted
 

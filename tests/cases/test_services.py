@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
+from cases import emails as case_emails
 from cases import services
 from cases.models import Case, CaseEvent, CaseUpdate, Channel
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -788,6 +789,22 @@ def test_internal_note_is_flagged_kept_from_email_and_leaves_date_modified(org_a
     assert case.sub_status == "new"  # a note is not a response to the customer
     assert case.first_response_at is None
     assert emails == 0
+
+
+def test_the_public_update_email_refuses_an_internal_note_even_under_python_o(org_a, dc_a, analyst):
+    # DOMAIN C-9, N-1: the guard is a raise, not an assert that `python -O` would strip
+    case = make_case(org_a, dc_a, "investigation")
+    with scopes_disabled():
+        note = services.case_post_update(
+            case=case, actor=analyst, body="Legacy trunk.", internal=True, channel="admin", now=NOW
+        )
+        event = CaseEvent.unscoped.get(case=case, kind="note")
+        sent_before = OutboxEmail.unscoped.count()
+
+        with pytest.raises(ValueError, match="Internal notes never leave"):
+            case_emails.case_public_update(case=reload(case), update=note, event=event, now=NOW)
+
+        assert OutboxEmail.unscoped.count() == sent_before
 
 
 def test_customer_cannot_post_an_internal_note(org_a, dc_a):
