@@ -22,9 +22,9 @@ from cases.models import Case, Channel, Priority
 from cases.selectors import attachment_get_for_user, case_feed, case_history
 from cases.services import case_close, case_confirm_solution, case_post_update, case_reopen
 from cases.web.access import case_or_404, portal_access
-from cases.web.display import feed_items, history_items
+from cases.web.display import feed_entries, history_lines
 from cases.web.forms import CaseCommentForm, CaseReopenForm, CaseUpdateForm
-from cases.web.responses import render_page, run_form_action
+from cases.web.responses import render_page, render_partial, run_form_action
 from core.audit.services import audit_staff_access
 from core.errors import NotFound
 
@@ -57,8 +57,10 @@ def _render_case(
         "feed": feed,
         "files": [a for update in feed for a in update.attachments.all()],
         "history": history,
-        "feed_items": feed_items(feed, zone),
-        "history_items": history_items(history, zone),
+        "feed_items": render_partial("cases/_feed.jinja", {"entries": feed_entries(feed, zone)}),
+        "history_items": render_partial(
+            "cases/_history.jinja", {"lines": history_lines(history, zone)}
+        ),
         "actions": actions,
         "care": care,
         "is_dc": is_dc,

@@ -18,14 +18,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import display_zone
-from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from cases.filters import CaseFilterSet, case_filterset_for
+from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_get_for_user, case_list_for_user, my_open_cases
 from cases.web.access import portal_access, require_case_pages
 from cases.web.display import case_rows
 from cases.web.filters import FILTER_LABELS, filter_choices, filter_options, selected
-from cases.web.responses import render_page
+from cases.web.responses import render_page, render_partial
 from core.errors import NotFound
 
 PAGE_SIZE = 25  # All Cases
@@ -185,7 +185,10 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     context = {
         "cases": rows,
         # Appended rows take the focus from the "Show more" link they replace.
-        "case_rows": case_rows(rows, zone, appended=template == "cases/_my_cases_rows.html"),
+        "case_rows": render_partial(
+            "cases/_case_rows.jinja",
+            {"rows": case_rows(rows, zone, appended=template == "cases/_my_cases_rows.html")},
+        ),
         "has_more": has_more,
         "next_page": page + 1,
         "headers": _headers(""),
@@ -232,7 +235,7 @@ def _all_cases_page(
             header["href"] = _query_with(chosen, ordering=header["next"], page="")
     context = {
         "cases": rows,
-        "case_rows": case_rows(rows, zone),
+        "case_rows": render_partial("cases/_case_rows.jinja", {"rows": case_rows(rows, zone)}),
         "page": page,
         "has_next": has_next,
         "has_previous": page > 1,

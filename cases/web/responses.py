@@ -1,4 +1,5 @@
-"""How the portal answers: a page in the user's time zone, and a form action's outcome."""
+"""How the portal answers: a page in the user's time zone, its hot partials, and a form
+action's outcome."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template import engines
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -61,3 +64,14 @@ def run_form_action(
         return redirect(conflict_url)
     messages.success(request, done)
     return redirect(success_url)
+
+
+def render_partial(template_name: str, context: dict) -> SafeString:
+    """A hot partial (``*.jinja``: list rows, the case feed, its history) rendered by the
+    Jinja2 engine, for the page's Django template to place as it is.
+
+    Django's Jinja2 backend returns the output as a plain ``str``, which the page would escape
+    again; it is a template's output, every value in it escaped exactly as the Django
+    templates escape (config/jinja2.py), so it is safe as it is, as Django's own widgets
+    treat what their template renderer returns."""
+    return SafeString(engines["jinja2"].get_template(template_name).render(context))

@@ -1122,6 +1122,72 @@ def test_history_lists_the_changes_in_words(client, org_a, dc_a):
     assert "via Portal" in history
 
 
+def test_feed_and_history_show_what_people_wrote_as_text(client, org_a, dc_a):
+    # C-9, C-16: an update keeps its paragraphs and line breaks; names, texts and file
+    # names are escaped, never markup
+    from accounts.models import User
+
+    User.objects.filter(pk=dc_a.pk).update(display_name="Dee <i>Contact</i>")
+    dc_a.refresh_from_db()
+    case = open_case(dc_a, org_a, priority="low")
+    at = datetime(2026, 3, 2, 9, 5, tzinfo=UTC)
+    with scopes_disabled():
+        case_post_update(
+            case=case,
+            actor=dc_a,
+            body="<script>alert(1)</script>\nsecond line\n\nnext 'paragraph'",
+            requested_priority="medium",
+            uploads=[SimpleUploadedFile("a<b>.txt", b"x\n")],
+            channel="portal",
+            now=at,
+        )
+        token = Attachment.objects.get(case=case).token
+    client.force_login(dc_a)
+
+    page = page_of(client.get(detail(case)))
+
+    feed = page.split('data-testid="feed"')[1].split("</ol>")[0]
+    assert (
+        '<li class="feed-item">\n'
+        '  <p class="feed-meta"><strong>Dee &lt;i&gt;Contact&lt;/i&gt;</strong> '
+        '<time datetime="2026-03-02T09:05:00+00:00">2 Mar 2026 09:05 UTC</time> '
+        '<span class="muted small">via Portal</span></p>\n'
+        '  <p class="small"><strong>Priority request:</strong> Medium</p>'
+        '<div class="feed-body"><p>&lt;script&gt;alert(1)&lt;/script&gt;<br>second line</p>'
+        "\n\n<p>next &#x27;paragraph&#x27;</p></div>\n"
+        f'  <ul class="files"><li><a href="/cases/files/{token}/" download>a_b.txt</a> '
+        '<span class="muted small">(2\xa0bytes)</span></li></ul>\n'
+        "</li>\n"
+    ) in feed
+    history = page.split('data-testid="history"')[1].split("</ol>")[0]
+    assert (
+        '<li><time datetime="2026-03-02T09:05:00+00:00">2 Mar 2026 09:05 UTC</time> '
+        "Asked for priority Medium"
+        '<span class="muted small"> · Dee &lt;i&gt;Contact&lt;/i&gt; via Portal</span></li>\n'
+    ) in history
+    assert "<script>" not in page and "<i>Contact" not in page
+
+
+def test_care_updates_and_internal_notes_are_marked_in_the_feed(client, org_a, dc_a, analyst):
+    # C-9: care's entries carry the Customer Care pill; internal notes (care only) theirs
+    case = open_case(dc_a, org_a)
+    with scopes_disabled():
+        case_post_update(
+            case=case, actor=analyst, body="From care", channel="admin", now=timezone.now()
+        )
+    care_note(case, analyst, "Only care")
+    client.force_login(analyst)
+
+    feed = page_of(client.get(detail(case))).split('data-testid="feed"')[1]
+
+    assert '<li class="feed-item by-care internal">' in feed
+    assert (
+        '<span class="pill subtle">Customer Care</span> '
+        '<span class="pill internal">Internal note</span> <time'
+    ) in feed
+    assert '<li class="feed-item by-care">' in feed
+
+
 def test_times_are_shown_in_the_users_time_zone(client, org_a, dc_a):
     # DOMAIN B-5
     case = open_case(dc_a, org_a)
