@@ -4,9 +4,9 @@ with its transitions, composer, feed and history, and the analyst's home.
 The admin never writes a case itself. The case page is read-only as a model form (no
 change permission on the form, so a POST to it is refused); every change is a POST to one
 of the case's action URLs, which checks the user's role and the case's state on the server
-(``cases.policy``) and calls the service (``cases.services``) with channel "admin". The
-services check again and record the history. django-fsm-2's admin integration is not used:
-it lets anyone with the change permission fire any transition.
+and runs the action of the registry (``cases.actions``): its service, with channel
+"admin". The services check again and record the history. django-fsm-2's admin
+integration is not used: it lets anyone with the change permission fire any transition.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from cases import policy
 from cases.actions import CASE_ACTIONS, Who, available_actions
 from cases.admin.bulk import BulkActionsMixin
 from cases.admin.forms import action_form, bound_action_form, form_errors
-from cases.admin.history import VALUE_WORDS, describe_events
 from cases.admin.queues import (
     OrganizationFilter,
     OwnerFilter,
@@ -46,6 +45,7 @@ from cases.admin.queues import (
 from cases.admin.reports import sla_report_export, sla_report_view
 from cases.downloads import attachment_response
 from cases.filters import PRIORITY_ORDER
+from cases.history_display import describe_events
 from cases.models import Attachment, Case, Channel, Priority, SlaState
 from cases.search import parse_case_number, search_cases
 from cases.selectors import case_feed, case_history, visible_cases
@@ -178,8 +178,6 @@ class CaseAdmin(BulkActionsMixin, CareAdminMixin, admin.ModelAdmin):
         ),
     ]
     readonly_fields = [f for _, options in fieldsets for f in options["fields"]]
-    # How the history words the values its events store (apps above cases add theirs).
-    history_words = VALUE_WORDS
 
     # -- permissions: case work is for analysts and managers (T-5) --
 
@@ -319,7 +317,7 @@ class CaseAdmin(BulkActionsMixin, CareAdminMixin, admin.ModelAdmin):
             "fields_panel": panels["fields"],
             "compose_panel": panels["compose"],
             "feed": feed,
-            "history": describe_events(history, words=self.history_words),
+            "history": describe_events(history),
             "can_work": can_work,
         }
 
