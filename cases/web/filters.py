@@ -7,11 +7,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from html import escape
 from typing import NamedTuple
 
 from django.http import HttpRequest
-from django.utils.safestring import mark_safe
 
 from accounts.models import AccessLevel, Deployment, Organization, User
 from accounts.selectors import access_levels, visible_organizations
@@ -141,45 +139,38 @@ def selected(request: HttpRequest) -> dict[str, list[str]]:
     return {key: request.GET.getlist(key) for key in request.GET}
 
 
-def _option_tags(options, chosen: list[str], *, grouped: bool = False) -> str:
-    """``<option>`` elements of a filter's select, the chosen ones selected."""
-    tags = []
-    for option in options:
-        label = f"{option.group}: {option.label}" if grouped else option.label
-        mark = " selected" if option.value in chosen else ""
-        tags.append(f'<option value="{escape(option.value)}"{mark}>{escape(str(label))}</option>')
-    return mark_safe("".join(tags))  # noqa: S308 (values and labels are escaped)
+def _choices(options, chosen: list[str], *, grouped: bool = False) -> list[dict]:
+    """A filter's choices as its select or checkboxes show them, the chosen ones marked.
+    (Dicts: the cheapest lookup for the template engine, 60 choices a page.)"""
+    return [
+        {
+            "value": option.value,
+            "label": f"{option.group}: {option.label}" if grouped else option.label,
+            "selected": option.value in chosen,
+        }
+        for option in options
+    ]
 
 
-def _check_tags(name: str, choices, chosen: list[str]) -> str:
-    """The checkboxes of a filter's choices, the chosen ones checked."""
-    tags = []
-    for value, label in choices:
-        mark = " checked" if value in chosen else ""
-        tags.append(
-            f'<label class="check"><input type="checkbox" name="{name}" '
-            f'value="{escape(value)}"{mark}> {escape(str(label))}</label>'
-        )
-    return mark_safe("\n  ".join(tags))  # noqa: S308 (values and labels are escaped)
+def filter_choices(options: dict, chosen: dict[str, list[str]]) -> dict[str, list[dict]]:
+    """Every choice of the filter form, by filter, the chosen ones marked."""
 
+    def pairs(choices) -> list[FilterOption]:
+        return [FilterOption(value, str(label)) for value, label in choices]
 
-def filter_choices(options: dict, chosen: dict[str, list[str]]) -> dict[str, str]:
-    """The choices of the filter form as markup: with a dozen services and the statuses,
-    priorities and types, the form's options are most of what the page's template would
-    otherwise look up one by one."""
     return {
-        "organizations": _option_tags(
+        "organizations": _choices(
             [FilterOption(o.slug, o.name) for o in options["organizations"]],
             chosen.get("organization", []),
         ),
-        "deployments": _option_tags(
+        "deployments": _choices(
             options["deployments"],
             chosen.get("deployment", []),
             grouped=options["several_organizations"],
         ),
-        "services": _option_tags(options["services"], chosen.get("service", [])),
-        "contacts": _option_tags(options["contacts"], chosen.get("contact", [])),
-        "statuses": _check_tags("status", options["statuses"], chosen.get("status", [])),
-        "priorities": _check_tags("priority", options["priorities"], chosen.get("priority", [])),
-        "types": _check_tags("type", options["types"], chosen.get("type", [])),
+        "services": _choices(options["services"], chosen.get("service", [])),
+        "contacts": _choices(options["contacts"], chosen.get("contact", [])),
+        "statuses": _choices(pairs(options["statuses"]), chosen.get("status", [])),
+        "priorities": _choices(pairs(options["priorities"]), chosen.get("priority", [])),
+        "types": _choices(pairs(options["types"]), chosen.get("type", [])),
     }
