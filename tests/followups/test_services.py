@@ -3,18 +3,27 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.db import transaction
 
 from cases import selectors, services
 from cases.models import Case, CaseEvent, Channel, ClosureReason
 from core.errors import Conflict
 from core.outbox.models import OutboxEmail
 from core.tenancy import ScopeError, scopes_disabled, tenant_scope
+from followups import emails
 from followups.models import FollowUpStep, FollowUpTimer
-from followups.sweep import followup_sweep
+from followups.sweep import (
+    Outcome,
+    SweepRun,
+    due_timer_for_update,
+    followup_step,
+    followup_sweep,
+)
 from tests.cases import NOW, acting_as, make_case, reload
 from tests.followups.helpers import (
     CLOSE,
@@ -299,6 +308,21 @@ def test_the_system_close_refuses_a_case_not_waiting(org_a, dc_a):
 # --- the re-check under the lock, faults, tenants ------------------------------------------
 
 
+@pytest.mark.parametrize(("moved_on", "outcome"), [(False, "performed"), (True, "stopped")])
+def test_one_step_says_what_became_of_its_timer(waiting, moved_on, outcome):
+    # DOMAIN F-5, F-6: a step is performed, or the timer is over because the case moved on
+    with scopes_disabled():
+        if moved_on:
+            Case.unscoped.filter(pk=waiting.pk).update(sub_status="investigation", status="open")
+        with transaction.atomic():
+            timer = due_timer_for_update(pk=active_timer(waiting).pk, now=R1).get()
+
+            result = followup_step(timer=timer, run=SweepRun(now=R1))
+
+    assert result is Outcome(outcome)
+    assert len(steps(waiting)) == (0 if moved_on else 1)
+
+
 def test_a_case_that_moved_on_without_the_hook_gets_nothing(waiting):
     # DOMAIN F-5: the sweep re-checks the case itself, not only the timer
     with scopes_disabled():
@@ -311,13 +335,11 @@ def test_a_case_that_moved_on_without_the_hook_gets_nothing(waiting):
     assert (timer.stop_reason, timer.next_due_at) == ("case_moved_on", None)
 
 
-def test_one_failing_case_does_not_stop_the_others(org_a, dc_a, analyst):
-    # DOMAIN F-6: the failed step leaves nothing behind and stays due
+def test_one_failing_case_does_not_stop_the_others(org_a, dc_a, analyst, caplog):
+    # DOMAIN F-6: the failed step leaves nothing behind, stays due and is reported
     first, second = (make_case(org_a, dc_a, "investigation") for _ in range(2))
     ask(first, analyst, now=NOW)
     ask(second, analyst, now=NOW)
-    from followups import emails
-
     real = emails.followup_reminder
 
     def fail_for_first(*, case, **kwargs):
@@ -325,9 +347,18 @@ def test_one_failing_case_does_not_stop_the_others(org_a, dc_a, analyst):
             raise RuntimeError("template missing")
         return real(case=case, **kwargs)
 
-    with mock.patch.object(emails, "followup_reminder", side_effect=fail_for_first):
+    with (
+        mock.patch.object(emails, "followup_reminder", side_effect=fail_for_first),
+        caplog.at_level(logging.ERROR, logger="followups.sweep"),
+    ):
         assert followup_sweep(now=R1) == 1
 
+    failures = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures == [
+        f"Follow-up timer {active_timer(first).pk} failed; it stays due.",
+        f"1 follow-up timer(s) failed as of {R1.isoformat()} and stay due; the errors are "
+        "logged above.",
+    ]
     assert steps(first) == [] and followup_events(first) == [] and followup_emails(first) == []
     assert len(steps(second)) == 1
     assert active_timer(first).next_due_at == R1
