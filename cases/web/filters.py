@@ -5,10 +5,10 @@ The filtering itself is ``cases.filters.CaseFilterSet``, shared with the API and
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from django.core.cache import caches
 from django.http import HttpRequest
 
 from accounts.models import AccessLevel, Deployment, Organization, User
@@ -24,24 +24,14 @@ class FilterOption(NamedTuple):
     group: str = ""  # the organization of a deployment
 
 
+# The choices change rarely but the list page shows them on every request: each process
+# keeps them for a short while in its local-memory cache, which costs far less per page than
+# a round trip to the shared cache. They may be that old anyway.
 FILTER_OPTIONS_SECONDS = 30
-FILTER_OPTIONS_KEPT = 2000  # sets of organizations whose choices a process keeps at most
-_filter_options_memo: dict[str, tuple[float, object]] = {}
 
 
-def _memo(key: str, compute: Callable[[], object]) -> object:
-    """The value for the key, computed at most once per FILTER_OPTIONS_SECONDS in this
-    process. The choices may be that old anyway, and a lookup in process memory costs far
-    less than a round trip to the shared cache on every list page."""
-    now = time.monotonic()
-    hit = _filter_options_memo.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = compute()
-    if len(_filter_options_memo) >= FILTER_OPTIONS_KEPT:
-        _filter_options_memo.clear()
-    _filter_options_memo[key] = (now + FILTER_OPTIONS_SECONDS, value)
-    return value
+def _kept(key: str, compute: Callable[[], Any]) -> Any:
+    return caches["local"].get_or_set(key, compute, FILTER_OPTIONS_SECONDS)
 
 
 def _organization_options(org_ids: list[int]) -> dict[str, list[FilterOption]]:
@@ -68,20 +58,20 @@ def _organization_options(org_ids: list[int]) -> dict[str, list[FilterOption]]:
 
 
 def _cached_organization_options(organizations: list[Organization]) -> dict:
-    """The choices change rarely but the list page shows them on every request, so they are
-    kept for a short while per set of organizations. The key names each organization's id
-    and creation time, so a different set (or a reused id) never meets another's choices."""
+    """The deployments and contacts of a set of organizations, kept for a short while. The
+    key names each organization's id and creation time, so a different set (or a reused id)
+    never meets another's choices."""
     if not organizations:
         return {"deployments": [], "contacts": []}
     fingerprint = ",".join(
         f"{o.pk}.{o.created_at.timestamp():f}" for o in sorted(organizations, key=lambda o: o.pk)
     )
     key = "cases:filter-options:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    return _memo(key, lambda: _organization_options([o.pk for o in organizations]))
+    return _kept(key, lambda: _organization_options([o.pk for o in organizations]))
 
 
 def _service_options() -> list[FilterOption]:
-    return _memo(
+    return _kept(
         "cases:filter-services",
         lambda: [
             FilterOption(slug, name)

@@ -226,6 +226,25 @@ def test_rows_appended_by_show_more_take_the_focus(client, org_a, dc_a):
     assert links == [" autofocus", ""]
 
 
+def test_filter_choices_show_what_was_chosen(client, org_a, dc_a):
+    # C-13: the filter form shows the chosen values again, every label escaped
+    from django.core.cache import caches
+
+    from cases.models import CloudService
+
+    CloudService.objects.filter(slug="routing").update(name="Routing & <IVR>")
+    caches["local"].clear()  # the choices another test's page kept
+    client.force_login(dc_a)
+    query = {"status": ["open", "closed"], "priority": "high", "service": "routing"}
+
+    page = client.get(reverse("cases:all"), query).content.decode()
+
+    assert '<option value="routing" selected>Routing &amp; &lt;IVR&gt;</option>' in page
+    checked = re.findall(r'name="(\w+)" value="(\w+)" checked>', page)
+    assert sorted(checked) == [("priority", "high"), ("status", "closed"), ("status", "open")]
+    assert '<input type="checkbox" name="type" value="support"> Support</label>' in page
+
+
 @pytest.mark.parametrize(
     ("query", "error"),
     [
