@@ -138,7 +138,7 @@ def test_support_access_lists_members_with_levels(client, dc_a, ro_a, org_a):
 
 
 def test_layout_header_and_footer_escape_what_people_typed(client, dc_a, org_a, analyst):
-    # The header and footer are built in Python: every name, query and zone is escaped.
+    # The header and footer show what people typed (names, the query, a zone) as text.
     from accounts.models import Organization, User
 
     Organization.objects.filter(pk=org_a.pk).update(name="A & <B>")
