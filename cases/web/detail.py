@@ -18,10 +18,10 @@ from cases.downloads import attachment_response
 from cases.emails import NEXT_STEP
 from cases.history_display import event_summary
 from cases.links import case_path
-from cases.models import Case, Channel, Priority
+from cases.models import Case, Channel
 from cases.selectors import attachment_get_for_user, case_feed, case_history
 from cases.services import case_close, case_confirm_solution, case_post_update, case_reopen
-from cases.web.access import case_or_404, portal_access
+from cases.web.access import case_or_404
 from cases.web.display import feed_entries, history_lines
 from cases.web.forms import CaseCommentForm, CaseReopenForm, CaseUpdateForm
 from cases.web.responses import render_page, render_partial, run_form_action
@@ -72,8 +72,6 @@ def _render_case(
         "confirm_form": forms.get("confirm") or CaseCommentForm(prefix="confirm"),
         "close_form": forms.get("close") or CaseCommentForm(prefix="close"),
         "reopen_form": forms.get("reopen") or CaseReopenForm(prefix="reopen"),
-        "access": portal_access(user),
-        "priority_low": case.priority == Priority.LOW,
     }
     return render_page(request, "cases/detail.html", context, zone=zone, status=status)
 

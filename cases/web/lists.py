@@ -251,7 +251,6 @@ def _all_cases_page(
         },
         "headers": headers,
         "ordering": ordering,
-        "selected": chosen,
         "q": request.GET.get("q", ""),
         "filtered": any(k not in ("page", "ordering") for k in request.GET),
         "access": portal_access(request.user),
@@ -260,7 +259,10 @@ def _all_cases_page(
             "previous": _query_with(chosen, page=page - 1),
             "next": _query_with(chosen, page=page + 1),
         },
-        **options,
+        "care": options["care"],
+        "several_organizations": options["several_organizations"],
+        "deployments": options["deployments"],
+        "contacts": options["contacts"],
         "choices": filter_choices(options, chosen),
     }
     return render_page(request, "cases/all_cases.html", context, zone=zone, status=status)
