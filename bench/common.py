@@ -24,7 +24,11 @@ def setup_django() -> None:
     """Django with the project's settings, against DATABASE_URL."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    # The local settings (plain HTTP, a generated key), with DEBUG on in-process as before
+    # the settings split; the scripts that measure production behaviour set DEBUG=0 and a
+    # SECRET_KEY first, and the gunicorn they start inherits both.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+    os.environ.setdefault("DEBUG", "1")
     import django
 
     django.setup()

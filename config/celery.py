@@ -1,13 +1,20 @@
-"""The Celery app. The beat schedule lives here, in code, in UTC."""
+"""The Celery app. The beat schedule lives here, in code, in UTC.
+
+A worker or beat started without DJANGO_SETTINGS_MODULE gets the production settings, like
+the web server (`make run` sets config.settings.local, pytest config.settings.test)."""
 
 import os
 
 from celery import Celery
 from celery.schedules import crontab
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("portal")
+# The current app of every thread, not only of the one that imported this module: code that
+# rings a task by name (celery.current_app.send_task) from a request thread reaches this
+# app's broker, not Celery's built-in fallback app.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["core.outbox"])

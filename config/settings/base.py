@@ -1,39 +1,40 @@
-"""One env-driven configuration for every environment.
+"""What every environment shares. Not a settings module of its own: use one of
 
-With no environment set, the portal runs embedded: SQLite, a filesystem Celery broker and
-email written to files, all under ``var/``. ``DATABASE_URL`` and ``REDIS_URL`` switch to
-PostgreSQL and Redis. With ``DEBUG`` off the process refuses to start without a real
-``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+- ``config.settings.local``: ``make run`` and ``manage.py`` (DEBUG off, plain HTTP on this
+  machine, a secret key generated once into ``var/``); ``DEBUG=1`` on top is ``make dev``;
+- ``config.settings.production``: the image, compose and any deployment (refuses to start
+  without a real ``SECRET_KEY`` and ``ALLOWED_HOSTS``);
+- ``config.settings.test``: pytest.
+
+Everything comes from the environment (or a ``.env`` file beside manage.py; real variables
+win). With nothing set, the portal runs embedded: SQLite, a filesystem Celery broker and
+email written to files, all under ``var/`` (``VAR_DIR``). ``DATABASE_URL`` and
+``REDIS_URL`` switch to PostgreSQL and Redis.
 """
 
 import contextlib
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# Runtime state of an embedded run: database, broker, mail, media, beat schedule, the
+# generated secret key of the local settings.
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-_DEV_SECRET_KEY = "dev-only-insecure-key-never-use-in-production"  # noqa: S105
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY)
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
-)
+# Off unless asked for: a deployment that forgets the variable serves no debug pages.
+DEBUG = env.bool("DEBUG", default=False)
 
-if not DEBUG:
-    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
-        raise ImproperlyConfigured(
-            "DEBUG is off: set SECRET_KEY to a random value of at least 50 characters."
-        )
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS to the site's host names.")
+# Each settings module decides where the key comes from; production requires one.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 
+# Public base URL, for links in emails; also the default trusted origin of a POST.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
@@ -95,23 +96,20 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Only the hot partials, named *.jinja and asked for by name (list rows, the case
+        # feed and history): cases.web.responses.render_partial. See config/jinja2.py.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 # Database: embedded SQLite by default, PostgreSQL with DATABASE_URL.
-VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# The same engines with compiled SELECTs reused per process (core/db/compiler.py).
-_ENGINES = {
-    "django.db.backends.sqlite3": "core.db.backends.sqlite3",
-    "django.db.backends.postgresql": "core.db.backends.postgresql",
-}
-DATABASES["default"]["ENGINE"] = _ENGINES.get(
-    DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"]
-)
-# Compile every reused SELECT in full as well and fail on a difference (the test suite).
-SQL_CACHE_VERIFY = env.bool("SQL_CACHE_VERIFY", default=False)
-if DATABASES["default"]["ENGINE"] == "core.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share the file: WAL lets readers run beside one writer, and
     # IMMEDIATE transactions take the write lock up front instead of failing mid-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -120,13 +118,14 @@ if DATABASES["default"]["ENGINE"] == "core.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
+    # Persistent connections, checked before reuse after a request ended.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Values travel apart from the statement, so a statement the connection has run five
     # times is prepared: PostgreSQL stops planning it again (planning the case page's join
     # of six tables cost more than running it). Off behind a pooler in transaction mode,
     # which cannot keep prepared statements: DB_PREPARED=0.
-    if DATABASES["default"]["ENGINE"] == "core.db.backends.postgresql" and env.bool(
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
         "DB_PREPARED", default=True
     ):
         DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -157,6 +156,8 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 # whitenoise warns when it is missing; a read-only image already holds the collected files.
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# With DEBUG off the collected, hashed files are served (run collectstatic first: make run
+# and the image do); with DEBUG on, straight from the finders.
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -169,12 +170,18 @@ STORAGES = {
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: attachments go through an access-checked view
 
-# Cache: Redis when configured, else per-process memory.
+# Caches. "default": Redis when configured (django-redis: one client per server over a
+# connection pool), else per-process memory. "local": always per-process memory, for small
+# memos that each process may keep for itself (the case lists' filter options) and that
+# must not cost a network round trip.
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+_MEMORY = "django.core.cache.backends.locmem.LocMemCache"
+CACHES = {
+    "default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": _MEMORY, "LOCATION": "default"},
+    "local": {"BACKEND": _MEMORY, "LOCATION": "local"},
+}
 # With Redis, a signed-in request reads its session from the cache instead of the database
 # (writes still go to the database, so a Redis restart signs nobody out).
 if REDIS_URL:
@@ -220,8 +227,10 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
-# Security. With DEBUG off these are on unless the operator says otherwise (for example
-# behind a proxy that terminates TLS and sets X-Forwarded-Proto).
+# Security. HTTPS redirect, HSTS and Secure-only cookies are on unless the environment turns
+# them off (plain-HTTP setups such as compose on localhost); the local and test settings
+# serve plain HTTP and turn them off themselves. Behind a proxy that terminates TLS, keep
+# them on and set USE_X_FORWARDED_PROTO=1.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -230,12 +239,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 
 # REST API v1 (core/api.py holds the base classes and the error handler).
