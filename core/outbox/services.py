@@ -1,9 +1,10 @@
 """The transactional email outbox (N-5): write in the transaction, send after commit.
 
 ``outbox_enqueue`` is called by services inside their transaction. After commit a Celery
-task sends the row; if the broker is down the request still succeeds and the outbox sweep
-(beat) sends it later. Sending locks the row with ``skip_locked`` so two workers never send
-the same row at the same time; a failure is retried with exponential backoff.
+task sends the row, rung by its name (this module imports no tasks: the tasks import it);
+if the broker is down the request still succeeds and the outbox sweep (beat) sends it
+later. Sending locks the row with ``skip_locked`` so two workers never send the same row at
+the same time; a failure is retried with exponential backoff.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ import logging
 import re
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
-from django.db import router, transaction
-from django.db.models.constants import OnConflict
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.outbox.models import OutboxEmail
@@ -30,6 +31,8 @@ MAX_ATTEMPTS = 12
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 SWEEP_BATCH = 200
+# The task that sends one email (core/outbox/tasks.py registers it under this name).
+SEND_EMAIL_TASK = "core.outbox.tasks.send_outbox_email"
 
 
 def one_line(value: str) -> str:
@@ -108,36 +111,24 @@ def outbox_enqueue(
 def _insert_unless_decided(email: OutboxEmail) -> bool:
     """Insert the row unless its key is already used; True if this call inserted it.
 
-    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING id) instead of a look-up and
-    an insert: the unique key decides, which also holds against a concurrent transaction
-    deciding the same email. Like a bulk insert it sends no save signals (nothing listens
-    to the outbox's)."""
-    meta = OutboxEmail._meta
-    using = router.db_for_write(OutboxEmail)
-    with scopes_disabled():
-        rows = OutboxEmail.objects.db_manager(using)._insert(
-            [email],
-            fields=[f for f in meta.concrete_fields if not f.primary_key],
-            returning_fields=meta.db_returning_fields,
-            using=using,
-            on_conflict=OnConflict.IGNORE,
-        )
-    if not rows or rows[0] is None:
-        return False
-    for field, value in zip(meta.db_returning_fields, rows[0], strict=True):
-        setattr(email, field.attname, value)
-    email._state.adding = False
-    email._state.db = using
+    The unique key decides, with no look-up first: that also holds against a concurrent
+    transaction deciding the same email, whose INSERT waits for the first to commit and then
+    fails. The savepoint keeps the caller's transaction usable after such a failure."""
+    try:
+        with transaction.atomic():
+            email.save(force_insert=True)
+    except IntegrityError:
+        if OutboxEmail.unscoped.filter(idempotency_key=email.idempotency_key).exists():
+            return False
+        raise  # another constraint: a bug, not a repeated decision
     return True
 
 
 def _ring(email_id: int) -> None:
     """Ask a worker to send now. The broker is only a doorbell: if it is down, the sweep
     finds the row later, so a failure here is logged and swallowed."""
-    from core.outbox.tasks import send_outbox_email
-
     try:
-        send_outbox_email.apply_async(args=[email_id], retry=False)
+        current_app.send_task(name=SEND_EMAIL_TASK, args=[email_id], retry=False)
     except Exception:  # any broker error: the sweep will send it
         log.warning("Broker unavailable; outbox email %s waits for the sweep.", email_id)
 

@@ -39,7 +39,7 @@ def worker():
     def deliver(args, **kwargs):
         outbox_send(email_id=args[0], now=NOW)
 
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring:
+    with mock.patch("config.celery.app.send_task", side_effect=deliver) as ring:
         yield ring
 
 
@@ -317,7 +317,7 @@ def test_broker_down_the_service_succeeds_and_the_sweep_sends(
 
     case = make_case(org_a, dc_a, "investigation")
     down = mock.patch(
-        "core.outbox.tasks.send_outbox_email.apply_async",
+        "config.celery.app.send_task",
         side_effect=ConnectionError("broker down"),
     )
 

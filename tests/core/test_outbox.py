@@ -11,14 +11,16 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 
+from config.celery import app
 from core.outbox import tasks
 from core.outbox.models import OutboxEmail
 from core.outbox.services import (
     BACKOFF_BASE,
     BACKOFF_CAP,
     MAX_ATTEMPTS,
+    SEND_EMAIL_TASK,
     message_id_for,
     outbox_enqueue,
     outbox_send,
@@ -47,8 +49,9 @@ def _locmem(settings):
 
 @pytest.fixture
 def quiet_broker():
-    with mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as apply_async:
-        yield apply_async
+    """The broker: the doorbells rung, by task name, on the project's Celery app."""
+    with mock.patch("config.celery.app.send_task") as send_task:
+        yield send_task
 
 
 def enqueue(org, *, key="k-1", subject="Hello", headers=None, to=None, now=NOW):
@@ -90,6 +93,27 @@ def test_same_key_is_one_email(org_a, quiet_broker):
         assert OutboxEmail.unscoped.get().pk == first.pk
 
 
+def test_a_repeated_decision_leaves_the_transaction_usable(org_a, quiet_broker):
+    # DOMAIN N-5: the unique key refuses the second row inside the caller's transaction,
+    # which goes on (PostgreSQL would refuse every later statement without a savepoint)
+    with transaction.atomic():
+        first = enqueue(org_a)
+        assert enqueue(org_a) is None
+        second = enqueue(org_a, key="k-2")
+
+    with scopes_disabled():
+        assert set(OutboxEmail.unscoped.values_list("pk", flat=True)) == {first.pk, second.pk}
+
+
+def test_another_constraint_is_not_taken_for_a_repeat(org_a, quiet_broker):
+    # A broken row is an error, not "already decided": only the key's own conflict is.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        enqueue(org_a, key="k-1")
+        with scopes_disabled():
+            OutboxEmail.unscoped.filter(idempotency_key="k-1").update(idempotency_key="moved")
+        enqueue(org_a, key="k-1")  # same Message-ID as the moved row, a new key
+
+
 def test_message_id_depends_on_the_key_only(settings):
     # DOMAIN N-2, N-5: a resend after a crash is the same message to every mail client
     assert message_id_for("case-1-event-2") == message_id_for("case-1-event-2")
@@ -114,7 +138,14 @@ def test_doorbell_rings_after_commit_only(org_a, quiet_broker, django_capture_on
         email = enqueue(org_a)
         quiet_broker.assert_not_called()
 
-    quiet_broker.assert_called_once_with(args=[email.pk], retry=False)
+    quiet_broker.assert_called_once_with(name=SEND_EMAIL_TASK, args=[email.pk], retry=False)
+
+
+def test_the_doorbell_names_the_task_that_sends():
+    # DOMAIN N-5: rung by name, so the name must be the registered task's
+    app.loader.import_default_modules()
+    assert SEND_EMAIL_TASK in app.tasks
+    assert tasks.send_outbox_email.name == SEND_EMAIL_TASK
 
 
 def test_rolled_back_enqueue_leaves_no_row_and_no_doorbell(
@@ -247,9 +278,7 @@ def test_sweep_task_uses_the_clock(org_a, quiet_broker):
 def test_broker_down_is_logged_and_swallowed(org_a, django_capture_on_commit_callbacks, caplog):
     # DOMAIN N-5
     with (
-        mock.patch(
-            "core.outbox.tasks.send_outbox_email.apply_async", side_effect=OSError("no broker")
-        ),
+        mock.patch("config.celery.app.send_task", side_effect=OSError("no broker")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         email = enqueue(org_a)
@@ -324,3 +353,30 @@ def test_two_workers_send_an_email_once(org_a, quiet_broker):
     assert sorted(results, key=str) == [False, False, False, True]
     assert len(mail.outbox) == 1
     assert fresh(email).attempts == 1
+
+
+@postgres_only
+def test_the_same_decision_in_two_transactions_at_once_is_one_email(org_a, quiet_broker):
+    # DOMAIN N-5: the second INSERT waits for the first transaction, then finds the key used
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def decide() -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                results.append(enqueue(org_a, key="same-decision"))
+        except Exception as exc:  # the outcome under test
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=decide) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(type(r).__name__ for r in results) == ["NoneType", "OutboxEmail"]
+    with scopes_disabled():
+        assert OutboxEmail.unscoped.filter(idempotency_key="same-decision").count() == 1

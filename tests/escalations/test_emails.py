@@ -281,7 +281,7 @@ def test_the_email_is_sent_after_commit_to_the_recipients(
         outbox_send(email_id=args[0], now=NOW)
 
     with (
-        mock.patch("core.outbox.tasks.send_outbox_email.apply_async", side_effect=deliver) as ring,
+        mock.patch("config.celery.app.send_task", side_effect=deliver) as ring,
         django_capture_on_commit_callbacks(execute=True),
     ):
         escalate(case, dc_a)
@@ -345,7 +345,7 @@ def test_a_rolled_back_request_sends_nothing(
 ):
     # DOMAIN N-5
     with (
-        mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as ring,
+        mock.patch("config.celery.app.send_task") as ring,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         transaction.atomic(),
@@ -370,7 +370,7 @@ def test_a_rolled_back_decision_sends_nothing(
     before = rows(case)
 
     with (
-        mock.patch("core.outbox.tasks.send_outbox_email.apply_async") as ring,
+        mock.patch("config.celery.app.send_task") as ring,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
         pytest.raises(RuntimeError),
         scopes_disabled(),
