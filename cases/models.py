@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Cast
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from cases.choices import (
@@ -35,6 +36,7 @@ from cases.choices import (
     SubStatus,
     SubType,
 )
+from core.indexes import PostgresOnlyGinIndex
 from core.tenancy import TenantManager, TenantModel
 
 # The choices live in cases.choices and are re-exported here, for the callers that import
@@ -247,6 +249,27 @@ class Case(ConcurrentTransitionMixin, TenantModel):
                 fields=["-escalated_at"],
                 name="case_escalated",
                 condition=Q(escalated_at__isnull=False),
+            ),
+            # Keyword search (C-14, cases/search.py), PostgreSQL only. Care's searches across
+            # every tenant: (organization, document).
+            PostgresOnlyGinIndex(
+                Cast("organization", models.IntegerField()),
+                "search_vector",
+                name="case_org_search_gin",
+                gin_pending_list_limit=128,
+            ),
+            # A customer's search: each case's words prefixed with its organization, so it
+            # reads only that organization's index entries. The SQL functions are in
+            # cases/sql/ (created by migration 0013), and are documented there.
+            PostgresOnlyGinIndex(
+                models.Func(
+                    Cast("organization", models.IntegerField()),
+                    "search_vector",
+                    function="case_tenant_document",
+                    output_field=SearchVectorField(),
+                ),
+                name="case_tenant_search_gin",
+                gin_pending_list_limit=128,
             ),
         ]
         constraints = [
