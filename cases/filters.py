@@ -12,6 +12,7 @@ from django_filters.fields import ModelMultipleChoiceField
 
 from accounts.models import Deployment, Organization
 from cases.models import CaseType, CloudService, Priority, Status, SubStatus
+from cases.policy import is_care
 from cases.search import search_cases
 
 PRIORITY_ORDER = When_(
@@ -31,8 +32,6 @@ def _midnight(day: date) -> datetime:
 def _organizations(request):
     if request is None:
         return Organization.objects.none()
-    from cases.policy import is_care
-
     if is_care(request.user):
         return Organization.objects.all()
     return Organization.objects.filter(pk__in=request.organization_ids or ())
