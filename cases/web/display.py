@@ -74,7 +74,9 @@ class CaseRow:
     autofocus: bool = False
 
 
-def case_rows(rows: list[dict], zone: zoneinfo.ZoneInfo, *, appended: bool = False) -> list:
+def case_rows(
+    rows: list[dict], zone: zoneinfo.ZoneInfo, *, appended: bool = False
+) -> list[CaseRow]:
     """The list's rows (dicts of ``lists.ROW_FIELDS``) as the row template shows them; the
     first row's link takes the focus when rows are appended ("Show more")."""
     shown = []

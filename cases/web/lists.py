@@ -41,7 +41,7 @@ def _page_number(request: HttpRequest) -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-# What a list row shows (``_case_rows``): plain values of the row and the three related
+# What a list row shows (``display.case_rows``): plain values of the row and the three related
 # rows' columns, which cost far less to fetch and build than model instances.
 ROW_FIELDS = (
     "number",
