@@ -77,6 +77,8 @@ MIDDLEWARE = [
 # The API's base views (core/api.py) enter the same scope as the middleware, after DRF
 # has authenticated the caller.
 TENANT_SCOPE_FOR_USER = "accounts.middleware.enter_scope_for"
+# The tenant model, named for the ground floor (the audit log), which imports no app.
+TENANT_MODEL = "accounts.Organization"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -8,6 +8,7 @@ object or the request).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,9 +22,8 @@ PATH_MAX = 2000
 
 
 def _organization_id(obj: models.Model) -> int | None:
-    from accounts.models import Organization
-
-    if isinstance(obj, Organization):
+    # An organization is its own tenant; everything else names its organization.
+    if obj._meta.label_lower == settings.TENANT_MODEL.lower():
         return obj.pk
     return getattr(obj, "organization_id", None)
 
