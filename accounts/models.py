@@ -15,7 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core import business_time
-from core.tenancy import TenantModel
+from core.tenancy import TenantManager, TenantModel
 
 
 def validate_time_zone(value: str) -> None:
@@ -388,3 +388,53 @@ class CalendarClosure(TenantModel):
             and (self.calendar.organization_id != self.organization_id)
         ):
             raise ValidationError("The closure must belong to the calendar's organization.")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """History rows are refused changes in bulk as one by one."""
+
+    def update(self, **kwargs):
+        raise ValueError("Organization history is append-only: changes are never edited.")
+
+    def delete(self):
+        raise ValueError("Organization history is append-only: changes are never deleted.")
+
+
+class OrganizationChange(TenantModel):
+    """Append-only history of care's changes to an organization's set-up (T-4, S-5, B-1): who
+    changed what and when, as it was before and after. Written by ``accounts.services`` in
+    the transaction of the change."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Organization added"
+        DETAILS = "details", "Details changed"
+        SUPPORT_LEVEL = "support_level", "Support level changed"
+        CALENDAR = "calendar", "Business calendar changed"
+        MEMBERSHIP = "membership", "Member or access level changed"
+
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    objects = TenantManager.from_queryset(AppendOnlyQuerySet)()
+    unscoped = models.Manager.from_queryset(AppendOnlyQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "organization change"
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="orgchange_org_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.organization_id}, {self.created_at:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Organization history is append-only: changes are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Organization history is append-only: changes are never deleted.")

@@ -44,11 +44,20 @@ from cases.services.fields import (
 )
 from cases.services.history import case_event_record, case_events_record_bulk
 from cases.services.opening import CaseInput, case_open, validate_case_input
+from cases.services.organizations import (
+    calendar_create,
+    calendar_delete,
+    calendar_update,
+    organization_change_support_level,
+)
 
 __all__ = [
     "BODY_MAX",
     "SUBJECT_MAX",
     "CaseInput",
+    "calendar_create",
+    "calendar_delete",
+    "calendar_update",
     "case_assign",
     "case_auto_close",
     "case_cancel",
@@ -70,5 +79,6 @@ __all__ = [
     "case_resolve",
     "case_restore_service",
     "case_take",
+    "organization_change_support_level",
     "validate_case_input",
 ]

@@ -19,10 +19,12 @@ from accounts.models import (
     EmailDomain,
     Membership,
     Organization,
+    OrganizationChange,
+    SupportLevel,
 )
 from core.audit.models import AuditLogEntry
 from core.tenancy import scopes_disabled
-from tests.factories import BusinessCalendarFactory, UserFactory, member_of
+from tests.factories import BusinessCalendarFactory, UserFactory, member_of, open_case
 
 pytestmark = pytest.mark.django_db
 
@@ -409,3 +411,170 @@ def test_calendar_added_from_the_organization_link(client, manager, org_b):
     with scopes_disabled():
         calendar = BusinessCalendar.objects.get(organization=org_b)
     assert calendar.holiday_snapshot  # the holidays were snapshotted on save
+
+
+# --- saves go through the services and leave history (T-4, S-5, B-1) ----------------------
+
+
+def org_history(org: Organization) -> list[tuple[str, int, dict, dict]]:
+    with scopes_disabled():
+        return list(
+            OrganizationChange.objects.filter(organization=org)
+            .order_by("id")
+            .values_list("kind", "actor", "before", "after")
+        )
+
+
+def test_a_new_support_level_is_recorded_and_recomputes_open_cases(client, manager, org_a, dc_a):
+    # DOMAIN S-5, S-8
+    open_case(dc_a, org_a, priority="medium")
+    client.force_login(manager)
+    data = form_data(client.get(org_url(org_a)))
+    data["support_level"] = SupportLevel.PREMIUM
+
+    response = client.post(org_url(org_a), data, follow=True)
+
+    assert response.status_code == 200
+    assert any("due times of 1 open case(s) of Org A were recomputed" in m
+               for m in messages_of(response))  # fmt: skip
+    assert org_history(org_a) == [
+        ("support_level", manager.pk, {"support_level": "BUSINESS_CARE"},
+         {"support_level": "PREMIUM"}),
+    ]  # fmt: skip
+
+
+def test_renaming_an_organization_is_recorded(client, manager, org_a):
+    client.force_login(manager)
+    data = form_data(client.get(org_url(org_a)))
+    data["name"] = "Org A Holding"
+
+    response = client.post(org_url(org_a), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    assert org_history(org_a) == [
+        ("details", manager.pk, {"name": "Org A"}, {"name": "Org A Holding"})
+    ]
+
+
+def test_saving_an_unchanged_organization_records_nothing(client, manager, org_a, dc_a):
+    client.force_login(manager)
+
+    response = client.post(org_url(org_a), form_data(client.get(org_url(org_a))))
+
+    assert response.status_code == 302, response.context["errors"]
+    assert org_history(org_a) == []
+
+
+def test_access_level_changes_and_removals_are_recorded(client, manager, org_a, dc_a, ro_a):
+    # DOMAIN T-4
+    client.force_login(manager)
+    data = form_data(client.get(org_url(org_a)))
+    rows = {v: k.split("-")[1] for k, v in data.items() if k.endswith("-user")}
+    data[f"memberships-{rows[ro_a.pk]}-access_level"] = AccessLevel.DESIGNATED_CONTACT
+    data[f"memberships-{rows[dc_a.pk]}-DELETE"] = "on"
+
+    response = client.post(org_url(org_a), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    with scopes_disabled():
+        assert list(
+            Membership.objects.filter(organization=org_a).values_list("user", flat=True)
+        ) == [ro_a.pk]
+    assert org_history(org_a) == [
+        ("membership", manager.pk, {"user": dc_a.pk, "access_level": "DESIGNATED_CONTACT"}, {}),
+        ("membership", manager.pk, {"user": ro_a.pk, "access_level": "READ_ONLY"},
+         {"user": ro_a.pk, "access_level": "DESIGNATED_CONTACT"}),
+    ]  # fmt: skip
+
+
+def test_a_member_added_from_the_user_page_is_recorded(client, manager, org_a, org_b, dc_a):
+    # DOMAIN T-4: the user's page saves through the same services as the organization's
+    url = reverse("admin:accounts_user_change", args=[dc_a.pk])
+    client.force_login(manager)
+    data = form_data(client.get(url))
+    index = int(data["memberships-TOTAL_FORMS"])
+    data["memberships-TOTAL_FORMS"] = index + 1
+    data[f"memberships-{index}-organization"] = org_b.pk
+    data[f"memberships-{index}-access_level"] = AccessLevel.BASIC
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    assert org_history(org_b) == [
+        ("membership", manager.pk, {}, {"user": dc_a.pk, "access_level": "BASIC"})
+    ]
+
+
+def test_a_closed_day_added_in_the_admin_is_recorded_once(client, manager, calendar_a):
+    # DOMAIN B-1
+    url = reverse("admin:accounts_businesscalendar_change", args=[calendar_a.pk])
+    client.force_login(manager)
+    data = form_data(client.get(url))
+    data.update({"closures-TOTAL_FORMS": 1, "closures-0-day": "2026-12-24",
+                 "closures-0-reason": "Company holiday", "opens": "08:00"})  # fmt: skip
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    [(kind, actor, before, after)] = org_history(calendar_a.organization)
+    assert (kind, actor) == ("calendar", manager.pk)
+    assert before == {"opens": "09:00:00", "closures": []}
+    assert after == {"opens": "08:00:00", "closures": [["2026-12-24", "Company holiday"]]}
+
+
+def test_a_calendar_stays_with_its_organization(client, manager, calendar_a, org_b):
+    url = reverse("admin:accounts_businesscalendar_change", args=[calendar_a.pk])
+    client.force_login(manager)
+    data = form_data(client.get(url))
+    data["organization"] = org_b.pk
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    with scopes_disabled():
+        assert BusinessCalendar.objects.get(pk=calendar_a.pk).organization_id != org_b.pk
+
+
+def test_a_calendar_added_in_the_admin_is_recorded(client, manager, org_b):
+    # DOMAIN B-1
+    url = reverse("admin:accounts_businesscalendar_add") + f"?organization={org_b.pk}"
+    client.force_login(manager)
+    data = form_data(client.get(url))
+    data.update({"time_zone": "Europe/Berlin", "working_days": "[0, 1, 2, 3, 4]",
+                 "opens": "09:00", "closes": "17:00", "holiday_country": "DE",
+                 "closures-TOTAL_FORMS": 1, "closures-0-day": "2026-12-31",
+                 "closures-0-reason": "Year end"})  # fmt: skip
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"]
+    [(kind, actor, before, after)] = org_history(org_b)
+    assert (kind, actor, before) == ("calendar", manager.pk, {})
+    assert after["time_zone"] == "Europe/Berlin"
+    assert after["closures"] == [["2026-12-31", "Year end"]]
+
+
+@pytest.mark.parametrize(("role", "status"), [("analyst", 200), ("manager", 200),
+                                              ("product_manager", 403)])  # fmt: skip
+def test_care_reads_the_organization_history_and_nobody_edits_it(
+    request, client, manager, org_a, role, status
+):
+    client.force_login(manager)
+    data = form_data(client.get(org_url(org_a)))
+    data["support_level"] = SupportLevel.PREMIUM
+    client.post(org_url(org_a), data)
+    with scopes_disabled():
+        change = OrganizationChange.objects.get()
+    client.force_login(request.getfixturevalue(role))
+
+    listing = client.get(reverse("admin:accounts_organizationchange_changelist"))
+    page = client.get(reverse("admin:accounts_organizationchange_change", args=[change.pk]))
+
+    assert listing.status_code == status
+    if status == 200:
+        assert "PREMIUM" in listing.content.decode()
+        assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    delete = reverse("admin:accounts_organizationchange_delete", args=[change.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    with scopes_disabled():
+        assert OrganizationChange.objects.count() == 1

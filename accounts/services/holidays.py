@@ -1,4 +1,4 @@
-"""Writes about people and tenants: one function per change."""
+"""Public holidays copied into each calendar's snapshot, year by year (B-1)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db import transaction
 
-from accounts.models import BusinessCalendar, User
+from accounts.models import BusinessCalendar
 from core import business_time
 
 # Years kept in a holiday snapshot ahead of the current one: deadlines reach at most a few
@@ -57,22 +57,3 @@ def calendars_extend_holiday_snapshots(*, now: datetime) -> int:
             calendar_snapshot_holidays(calendar=calendar, years=years)
             changed += 1
     return changed
-
-
-@transaction.atomic
-def user_update_profile(*, user: User, data: dict) -> User:
-    """Saves the profile fields a user may change themselves (T-11).
-
-    The email address is not among them: a change needs re-verification, which care does.
-    """
-    user = User.objects.select_for_update().get(pk=user.pk)
-    fields = ["display_name", "phone", "time_zone"]
-    if "email_all_cases" in data:
-        fields.append("email_all_cases")
-    for field in fields:
-        setattr(user, field, data[field])
-    if data.get("new_pin"):
-        user.set_pin(data["new_pin"])
-        fields.append("pin_hash")
-    user.save(update_fields=fields)
-    return user

@@ -1,0 +1,26 @@
+"""What a user changes about themselves (T-11)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from accounts.models import User
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, data: dict) -> User:
+    """Saves the profile fields a user may change themselves (T-11).
+
+    The email address is not among them: a change needs re-verification, which care does.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    fields = ["display_name", "phone", "time_zone"]
+    if "email_all_cases" in data:
+        fields.append("email_all_cases")
+    for field in fields:
+        setattr(user, field, data[field])
+    if data.get("new_pin"):
+        user.set_pin(data["new_pin"])
+        fields.append("pin_hash")
+    user.save(update_fields=fields)
+    return user
