@@ -1,6 +1,6 @@
 """Follow-up timers start and stop (F-1, F-5) inside the case service's own transaction.
 
-Every case service calls ``cases.lifecycle.after_case_change``, which calls
+Every case service calls ``cases.services.lifecycle.after_case_change``, which calls
 ``followup_on_case_change``. This module is a timer primitive of the case layer: it imports
 nothing of ``cases`` but its models, so the case services can import it (the sweep, which
 acts on timers and closes cases, is ``followups.sweep``, above them).
