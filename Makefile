@@ -9,66 +9,90 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS_VENV := .venv-tools
+# The address `make run` / `make dev` serve on. Exported: the local settings read them too
+# (ALLOWED_HOSTS, and SITE_URL for the links in emails).
 PORT ?= 8000
 HOST ?= 127.0.0.1
+export PORT HOST
 PYTEST_ARGS ?=
 # `make lock UPGRADE=1` moves every pin to the newest allowed version; without it,
-# pip-compile keeps the existing pins and only resolves what requirements.in changed.
+# pip-compile keeps the existing pins and only resolves what the .in files changed.
 UPGRADE ?=
 
 PIP_COMPILE_FLAGS := --generate-hashes --allow-unsafe --strip-extras \
 	--no-emit-index-url --no-emit-find-links
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help install run test lint lock clean
+.PHONY: help install install-dev run dev test lint lock clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed ## Create .venv (if missing) and install the locked dependencies
+install: $(VENV)/.installed ## Create .venv (if missing) and install the run-time lock
 
-# The stamp is newer than the lock after a successful install, so this only reruns when
-# requirements.lock changes (or .venv was removed).
+install-dev: $(VENV)/.installed-dev ## Create .venv (if missing) and install the run-time, test and tooling lock
+
+# A stamp is newer than its lock after a successful install, so this only reruns when the
+# lock changes (or .venv was removed). requirements-dev.lock holds the run-time pins too.
 $(VENV)/.installed: requirements.lock
 	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing requirements.lock into $(VENV)"
-	@$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	@$(PIP_INSTALL) -r requirements.lock
 	@touch $@
 
-# Printed by `make run` just before the processes start. The logins come from the same
-# list seed_demo uses (demo.accounts.DEMO_LOGINS), the password from the settings.
+$(VENV)/.installed-dev: requirements-dev.lock requirements.lock
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing requirements-dev.lock into $(VENV)"
+	@$(PIP_INSTALL) -r requirements-dev.lock
+	@touch $@ $(VENV)/.installed
+
+# Printed just before the processes start. The logins come from the same list seed_demo
+# uses (demo.accounts.DEMO_LOGINS), the address and the password from the settings.
 define DEMO_BANNER
 from django.conf import settings
 from demo.accounts import DEMO_LOGINS
+print(f"  Support portal: {settings.SITE_URL}/  (DEBUG {'on' if settings.DEBUG else 'off'})")
 print(f"  Demo logins (password: {settings.DEMO_PASSWORD}):")
 for email, what in DEMO_LOGINS:
     print(f"    {email:24} {what}")
+print("  Ctrl-C stops web, worker and beat.")
 endef
 export DEMO_BANNER
 
-run: install ## Migrate, seed demo data, then run web + worker + beat (Ctrl-C stops all)
+run: export DEBUG := 0
+run: install ## The product as users see it: DEBUG off, gunicorn, worker, beat, demo data
 	@$(PY) manage.py migrate --noinput
 	@$(PY) manage.py seed_demo --verbosity 0
 	@$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo
-	@echo "  Support portal: http://$(if $(filter 0.0.0.0,$(HOST)),localhost,$(HOST)):$(PORT)/"
 	@$(PY) manage.py shell --verbosity 0 --command "$$DEMO_BANNER"
-	@echo "  Ctrl-C stops web, worker and beat."
 	@echo
-	@PORT=$(PORT) HOST=$(HOST) exec bin/run-all
+	@exec bin/run-all
 
-test: install ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k foo -x")
+dev: export DEBUG := 1
+dev: install ## For development: DEBUG on, runserver (tracebacks), worker, beat, demo data
+	@$(PY) manage.py migrate --noinput
+	@$(PY) manage.py seed_demo --verbosity 0
+	@echo
+	@$(PY) manage.py shell --verbosity 0 --command "$$DEMO_BANNER"
+	@echo
+	@exec bin/run-all
+
+test: install-dev ## Run the test suite (extra pytest arguments: PYTEST_ARGS="-k foo -x")
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check + ruff format --check
+lint: install-dev ## ruff check + ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-lock: ## Recompile requirements.lock from requirements.in (pip-tools in .venv-tools)
+lock: ## Recompile requirements.lock and requirements-dev.lock from their .in files
 	@test -x $(TOOLS_VENV)/bin/pip-compile || { \
 		$(PYTHON) -m venv $(TOOLS_VENV); \
 		$(TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check pip-tools; }
 	$(TOOLS_VENV)/bin/pip-compile --quiet $(PIP_COMPILE_FLAGS) $(if $(UPGRADE),--upgrade) \
 		--output-file requirements.lock requirements.in
+	$(TOOLS_VENV)/bin/pip-compile --quiet $(PIP_COMPILE_FLAGS) $(if $(UPGRADE),--upgrade) \
+		--output-file requirements-dev.lock requirements-dev.in
 
-clean: ## Remove var/ (database, mail, broker) and .venv
+clean: ## Remove var/ (database, mail, broker, the local secret key) and .venv
 	rm -rf var $(VENV)

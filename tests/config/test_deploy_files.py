@@ -108,3 +108,52 @@ def test_gunicorn_workers_freeze_what_loading_left():
         gc.unfreeze()
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "WORKDIR /app" in dockerfile and "COPY . ." in dockerfile
+
+
+def _pins(lock: str) -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / lock).read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==([^\s\\]+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+TOOLING = {"pytest", "pytest-django", "pytest-playwright", "factory-boy", "hypothesis", "ruff"}
+
+
+def test_the_image_installs_the_run_time_set_only():
+    runtime, dev = _pins("requirements.lock"), _pins("requirements-dev.lock")
+    assert {"django", "celery", "django-redis", "gunicorn"} <= runtime.keys()
+    assert not (TOOLING | {"playwright", "time-machine"}) & runtime.keys()
+    assert TOOLING | {"time-machine"} <= dev.keys()
+    # The dev set is the run-time set plus tooling, at the very same versions.
+    assert {name: dev.get(name) for name in runtime} == runtime
+    code = [
+        line
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if not line.lstrip().startswith("#")
+    ]
+    assert any("--require-hashes -r requirements.lock" in line for line in code)
+    assert not any("requirements-dev" in line for line in code)
+
+
+def test_deployments_name_the_production_settings(services):
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in dockerfile
+    for name in APP_SERVICES:
+        env = services[name]["environment"]
+        assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
+        assert "DEBUG" not in env
+
+
+def test_make_targets_install_what_they_need():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test: install-dev\b", makefile, re.MULTILINE)
+    assert re.search(r"^lint: install-dev\b", makefile, re.MULTILINE)
+    assert re.search(r"^run: install\b", makefile, re.MULTILINE)
+    assert re.search(r"^run: export DEBUG := 0$", makefile, re.MULTILINE)
+    assert re.search(r"^dev: export DEBUG := 1$", makefile, re.MULTILINE)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make install-dev" in ci
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in ci
