@@ -57,7 +57,6 @@ INSTALLED_APPS = [
     "cases.apps.CasesConfig",
     "followups.apps.FollowupsConfig",
     "escalations.apps.EscalationsConfig",
-    "ideas.apps.IdeasConfig",
     "demo.apps.DemoConfig",
 ]
 
