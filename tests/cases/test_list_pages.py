@@ -192,12 +192,12 @@ def test_list_rows_show_every_column_escaped(client, org_a, dc_a):
     expected = (
         f'<tr data-case="{number}">\n'
         f'  <td><a href="/cases/{number}/">{number}</a></td>\n'
-        "  <td>&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;</td>\n"
+        "  <td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</td>\n"
         '  <td><span class="status status-open">Open</span></td>\n'
         "  <td>Investigation</td>\n"
         '  <td><span class="priority priority-high">High</span></td>\n'
         "  <td>Support</td>\n"
-        f"  <td>{deployment.code} / Prod &lt;EU&gt; &amp; &quot;main&quot;</td>\n"
+        f"  <td>{deployment.code} / Prod &lt;EU&gt; &amp; &#34;main&#34;</td>\n"
         "  <td>Routing</td>\n"
         "  <td>Dee &lt;b&gt;Contact&lt;/b&gt;</td>\n"
         '  <td class="nowrap"><time datetime="2026-03-02T09:05:00+00:00">2 Mar 2026 09:05 UTC'

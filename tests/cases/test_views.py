@@ -692,7 +692,7 @@ def test_all_cases_shows_every_case_of_the_organization_only(client, org_a, org_
 
     page = page_of(client.get(reverse("cases:all")))
 
-    assert "Colleague&#x27;s case" in page
+    assert "Colleague&#39;s case" in page
     assert "Closed one" in page
     assert "Other tenant" not in page
 
