@@ -264,7 +264,9 @@ def _all_cases_page(
         "deployments": options["deployments"],
         "contacts": options["contacts"],
         "choices": filter_choices(options, chosen),
+        "all_url": reverse("cases:all"),
     }
+    context["filter_form"] = render_partial("cases/_filter_form.jinja", context)
     return render_page(request, "cases/all_cases.html", context, zone=zone, status=status)
 
 
