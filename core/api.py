@@ -17,8 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.template import engines
-from django.urls import Resolver404, resolve
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -117,68 +117,6 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 
 
 # --- docs ----------------------------------------------------------------------------------
-
-DOCS_TEMPLATE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ info.title }} · v{{ info.version }}</title>
-<style>
-body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
-main{max-width:980px;margin:0 auto;padding:1.5rem}
-h1{margin:.2rem 0}h2{margin-top:2rem;border-bottom:1px solid #ccd3db}
-section.op{background:#fff;border:1px solid #dde2e8;border-radius:6px;padding:.8rem 1rem;
-margin:.8rem 0}
-.m{display:inline-block;min-width:4.2rem;text-align:center;font-weight:700;border-radius:4px;
-padding:0 .4rem;margin-right:.5rem;color:#fff;background:#4a5a6a}
-.m-get{background:#1f6f43}.m-post{background:#1d4f91}.m-delete{background:#a12a2a}
-code{font-family:ui-monospace,monospace;font-size:.92em}
-table{border-collapse:collapse;width:100%;margin:.4rem 0}
-th,td{text-align:left;vertical-align:top;border-top:1px solid #e3e7ec;padding:.25rem .4rem}
-th{font-weight:600}.muted{color:#5b6773}nav a{margin-right:1rem}
-</style>
-</head>
-<body>
-<main>
-<h1>{{ info.title }} <span class="muted">v{{ info.version }}</span></h1>
-<p>{{ info.description }}</p>
-<nav><a href="{{ schema_url }}">OpenAPI schema (YAML)</a>
-<a href="{{ schema_url }}?format=json">OpenAPI schema (JSON)</a></nav>
-<p>Sign in with a session, or get a token with <code>POST /api/v1/auth/token/</code> and send
-<code>Authorization: Token &lt;token&gt;</code>. Errors: 400 invalid input (field errors),
-401 not signed in, 403 not allowed to do this, 404 not found or not visible,
-409 not possible from the current status.</p>
-{% for tag in tags %}
-<h2 id="{{ tag.name }}">{{ tag.name }}</h2>
-{% for op in tag.operations %}
-<section class="op" id="{{ op.operation_id }}">
-<div><span class="m m-{{ op.method }}">{{ op.method|upper }}</span><code>{{ op.path }}</code>
-<span class="muted">· {{ op.operation_id }}</span></div>
-{% if op.summary %}<p><strong>{{ op.summary }}</strong></p>{% endif %}
-{% if op.description %}<p>{{ op.description|linebreaksbr }}</p>{% endif %}
-{% if op.parameters %}
-<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>
-{% for p in op.parameters %}<tr><td><code>{{ p.name }}</code>{% if p.required %} *{% endif %}
-</td><td>{{ p.in }}</td><td>{{ p.type }}</td><td>{{ p.description }}</td></tr>{% endfor %}
-</table>{% endif %}
-{% for body in op.bodies %}
-<p>Request body <code>{{ body.content_type }}</code>{% if body.name %}
-(<code>{{ body.name }}</code>){% endif %}</p>
-{% if body.fields %}<table><tr><th>Field</th><th>Type</th><th>Description</th></tr>
-{% for f in body.fields %}<tr><td><code>{{ f.name }}</code>{% if f.required %} *{% endif %}
-</td><td>{{ f.type }}</td><td>{{ f.description }}</td></tr>{% endfor %}</table>{% endif %}
-{% endfor %}
-<table><tr><th>Response</th><th>Description</th></tr>
-{% for r in op.responses %}<tr><td>{{ r.code }}</td><td>{{ r.description }}</td></tr>
-{% endfor %}</table>
-</section>
-{% endfor %}
-{% endfor %}
-</main>
-</body>
-</html>
-"""
 
 
 def schema_view(request, *args, **kwargs):
@@ -300,8 +238,5 @@ def _docs_context(schema: dict[str, Any]) -> dict[str, Any]:
 def docs(request: HttpRequest) -> HttpResponse:
     """The API reference as one self-contained page (no scripts, no CDN), built from the
     same OpenAPI schema that ``/api/schema/`` serves."""
-    from django.urls import reverse
-
     context = {**_docs_context(_schema()), "schema_url": reverse("api:schema")}
-    template = engines["django"].from_string(DOCS_TEMPLATE)
-    return HttpResponse(template.render(context, request))
+    return render(request, "core/api_docs.html", context)
