@@ -7,9 +7,6 @@ status changes reach these functions.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from datetime import datetime
 
 from django.conf import settings
@@ -18,7 +15,8 @@ from django.template.loader import render_to_string
 from accounts.notifications import case_email_recipients
 from cases.links import case_url
 from cases.models import Case, CaseEvent, CaseUpdate, Priority, SubStatus
-from core.outbox.services import mail_domain, outbox_enqueue
+from cases.references import message_id_hint, reference_token, thread_id
+from core.outbox.services import outbox_enqueue
 
 # What the customer is told a status means, and what is expected of them.
 NEXT_STEP = {
@@ -37,18 +35,6 @@ NEXT_STEP = {
     SubStatus.RESOLVED: "The case is resolved and closed. You can reopen it within 30 days.",
     SubStatus.REDIRECTED: "The case is closed and redirected to the right team.",
 }
-
-
-def reference_token(case: Case) -> str:
-    """A short token tied to the case number that a forger cannot guess (N-2)."""
-    mac = hmac.new(
-        settings.SECRET_KEY.encode(), f"case:{case.number}".encode(), hashlib.sha256
-    ).digest()
-    return "ref:" + base64.b32encode(mac[:10]).decode().lower()
-
-
-def thread_id(case: Case) -> str:
-    return f"<case-{case.number:08d}.{reference_token(case)[4:]}@{mail_domain()}>"
 
 
 def _recipients(case: Case) -> list[str]:
@@ -82,7 +68,7 @@ def _send(
             "X-Case-Number": case.display_number,
         },
         case_id=case.pk,
-        message_id_hint=f"case-{case.number:08d}.{reference_token(case)[4:]}",
+        message_id_hint=message_id_hint(case),
         now=now,
     )
 

@@ -17,9 +17,9 @@ from django.template.loader import render_to_string
 from accounts import roles
 from accounts.models import User
 from accounts.notifications import case_email_recipients
-from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import CaseEvent
+from cases.references import message_id_hint, reference_token, thread_id
 from core.outbox.services import outbox_enqueue
 from escalations.links import escalation_admin_url
 from escalations.models import Escalation, EscalationMessage, State
@@ -100,7 +100,7 @@ def _send(
             "X-Case-Number": case.display_number,
         },
         case_id=case.pk,
-        message_id_hint=f"case-{case.number:08d}.{reference_token(case)[4:]}",
+        message_id_hint=message_id_hint(case),
         now=now,
     )
 

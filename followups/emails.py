@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from cases import policy
 from cases.emails import _recipients as case_recipients
-from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import Case, CaseUpdate
+from cases.references import message_id_hint, reference_token, thread_id
 from core.outbox.services import outbox_enqueue
 from followups.models import FollowUpStep, FollowUpTimer
 
@@ -108,7 +108,7 @@ def _send(
             "Auto-Submitted": "auto-generated",
         },
         case_id=case.pk,
-        message_id_hint=f"case-{case.number:08d}.{reference_token(case)[4:]}",
+        message_id_hint=message_id_hint(case),
         now=now,
     )
 

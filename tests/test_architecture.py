@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core",),
     ("accounts",),
     ("cases",),
-    ("escalations", "followups", "ideas", "knowledge", "announcements"),
+    ("escalations", "followups", "inbound", "ideas", "knowledge", "announcements"),
     ("web",),
     ("config",),
     # Demo data and its seed command sit above everything: no product module imports them.

@@ -13,6 +13,7 @@ email written to files, all under ``var/`` (``VAR_DIR``). ``DATABASE_URL`` and
 """
 
 import contextlib
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "cases.apps.CasesConfig",
     "followups.apps.FollowupsConfig",
     "escalations.apps.EscalationsConfig",
+    "inbound.apps.InboundConfig",
     "demo.apps.DemoConfig",
 ]
 
@@ -230,6 +232,20 @@ DEFAULT_FROM_EMAIL = env.str(
     "DEFAULT_FROM_EMAIL", default="Customer Care <care@support-portal.example>"
 )
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# Inbound email (N-3, N-4). Replies to case emails reach INBOUND_ADDRESS (every outgoing
+# email's Reply-To) and come in by one of three transports: `manage.py receive_email` on
+# standard input (an MTA's pipe), an IMAP mailbox polled by beat (INBOUND_IMAP_URL,
+# imaps://user:password@host/INBOX), or a Maildir drop folder swept by beat (INBOUND_MAILDIR).
+INBOUND_ADDRESS = env.str(
+    "INBOUND_ADDRESS", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "care@support-portal.example"
+)
+INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
+# Where handled messages move to on the IMAP server (created if missing).
+INBOUND_IMAP_PROCESSED_FOLDER = env.str("INBOUND_IMAP_PROCESSED_FOLDER", default="Processed")
+INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default="")
+# A message larger than this is stored, not posted, and its sender told why.
+INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=40 * 1024 * 1024)
 
 # Security. HTTPS redirect, HSTS and Secure-only cookies are on unless the environment turns
 # them off (plain-HTTP setups such as compose on localhost); the local and test settings

@@ -55,6 +55,9 @@ ALLOWED_HOSTS = env.list(
 SITE_URL = env.str("SITE_URL", default=f"http://{_url_host}:{PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
+# Mail arrives with no server: a message saved into var/mail/inbox/new/ is read by beat.
+INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default=str(VAR_DIR / "mail" / "inbox"))
+
 # Plain HTTP: the local server speaks no TLS, so none of these could work here.
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0

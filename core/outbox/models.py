@@ -22,6 +22,16 @@ class OutboxEmail(TenantModel):
         SENT = "sent", "Sent"
         FAILED = "failed", "Gave up"
 
+    # Empty for the few emails that concern no organization: an answer to a stranger who
+    # wrote to the inbound address (N-4). A tenant scope never sees those rows.
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="outboxemails",
+        related_query_name="outboxemail",
+    )
     idempotency_key = models.CharField(max_length=200, unique=True)
     message_id = models.CharField(max_length=255, unique=True)
     to = models.JSONField(help_text="Recipient addresses.")

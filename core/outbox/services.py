@@ -70,7 +70,7 @@ def message_id_for(key: str, hint: str = "") -> str:
 
 def outbox_enqueue(
     *,
-    organization_id: int,
+    organization_id: int | None,
     key: str,
     to: list[str],
     subject: str,

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.db import transaction
 
-from cases import emails, services
+from cases import emails, references, services
 from cases.links import case_url
 from cases.models import Case, CaseEvent, Channel
 from core.outbox.models import OutboxEmail
@@ -58,11 +58,11 @@ def header_lines(message, name: str) -> list[str]:
 
 def assert_case_email(row: OutboxEmail, case: Case) -> None:
     """N-2: reference token in the subject and the thread headers, a link to the case."""
-    token = emails.reference_token(case)
+    token = references.reference_token(case)
     assert row.subject.startswith(f"[Case {case.display_number}] ")
     assert f"[{token}]" in row.subject
     assert token[4:] in row.headers["References"]
-    assert row.headers["In-Reply-To"] == row.headers["References"] == emails.thread_id(case)
+    assert row.headers["In-Reply-To"] == row.headers["References"] == references.thread_id(case)
     assert row.message_id.startswith(f"<case-{case.display_number}.{token[4:]}.")
     assert case_url(case.number) in row.body_text
     assert case_url(case.number) in row.body_html
@@ -82,7 +82,7 @@ def test_opening_acknowledges_by_email(org_a, dc_a, worker, django_capture_on_co
     assert sent.to == [dc_a.email]
     assert sent.extra_headers["Message-ID"] == row.message_id
     assert header_lines(sent, "Message-ID") == [f"Message-ID: {row.message_id}"]
-    assert header_lines(sent, "References") == [f"References: {emails.thread_id(case)}"]
+    assert header_lines(sent, "References") == [f"References: {references.thread_id(case)}"]
     (html, mimetype) = sent.alternatives[0]
     assert mimetype == "text/html" and case_url(case.number) in html
 
@@ -230,7 +230,7 @@ def test_message_ids_are_deterministic_and_distinct(org_a, dc_a, analyst):
     with scopes_disabled():
         event_ids = set(CaseEvent.unscoped.filter(case=case).values_list("pk", flat=True))
     for row in (first, second):
-        hint = f"case-{case.display_number}.{emails.reference_token(case)[4:]}"
+        hint = f"case-{case.display_number}.{references.reference_token(case)[4:]}"
         assert row.message_id == message_id_for(row.idempotency_key, hint)
         assert int(row.idempotency_key.rsplit("-", 1)[1]) in event_ids
 
@@ -239,13 +239,13 @@ def test_reference_token_is_per_case_and_keyed(org_a, dc_a, settings):
     # DOMAIN N-2: a token cannot be derived from the case number alone
     a = make_case(org_a, dc_a)
     b = make_case(org_a, dc_a)
-    token = emails.reference_token(a)
+    token = references.reference_token(a)
 
     assert token.startswith("ref:") and len(token) > 12
-    assert token != emails.reference_token(b)
-    assert token == emails.reference_token(reload(a))
+    assert token != references.reference_token(b)
+    assert token == references.reference_token(reload(a))
     settings.SECRET_KEY = "another-secret-key-" * 3
-    assert emails.reference_token(a) != token
+    assert references.reference_token(a) != token
 
 
 def test_line_breaks_in_a_subject_never_reach_a_header(

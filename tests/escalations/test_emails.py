@@ -15,9 +15,9 @@ from django.utils.html import escape
 
 from accounts import roles
 from accounts.models import AccessLevel
-from cases.emails import reference_token, thread_id
 from cases.links import case_url
 from cases.models import Case, Channel
+from cases.references import reference_token, thread_id
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.outbox.models import OutboxEmail
 from core.outbox.services import outbox_send

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cases.emails import reference_token, thread_id
 from cases.links import case_url
+from cases.references import reference_token, thread_id
 from followups.emails import subject_for
 from followups.sweep import followup_sweep
 from tests.cases import NOW, acting_as, make_case
