@@ -33,6 +33,8 @@ VALUE_WORDS: dict[str, Callable[[Any], str]] = {
     "type": choice_words(CaseType.choices),
     "sub_type": choice_words(SubType.choices),
     "escalation": lambda value: f"#{value}",
+    # A bounced email's failed addresses (EMAIL_BOUNCED events).
+    "recipients": lambda value: ", ".join(value) if isinstance(value, list) else str(value),
 }
 
 
@@ -83,7 +85,17 @@ def event_summary(event: CaseEvent) -> str:
         return f"Type: {_word('type', before.get('type'))} → {_word('type', after['type'])}"
     if kind == CaseEvent.Kind.ESCALATION:
         return _escalation_step(after)
+    if kind == CaseEvent.Kind.EMAIL_BOUNCED:
+        return _bounce(after)
     return event.get_kind_display()
+
+
+def _bounce(after: dict) -> str:
+    """A case email returned as undeliverable (N-3); an internal event, for care only."""
+    recipients = ", ".join(after.get("recipients") or ())
+    status = after.get("delivery_status")
+    line = f"Email not delivered to {recipients}" if recipients else "Email not delivered"
+    return f"{line} ({status})" if status else line
 
 
 def _escalation_step(after: dict) -> str:

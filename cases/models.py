@@ -459,6 +459,8 @@ class CaseEvent(TenantModel):
         FOLLOW_UP = "follow_up", "Automated follow-up"
         SLA = "sla", "Service level"
         ESCALATION = "escalation", "Escalation"
+        # A case email was returned as undeliverable (N-3): care only, never a customer.
+        EMAIL_BOUNCED = "email_bounced", "Email not delivered"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
