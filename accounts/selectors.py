@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db import models, router
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import AccessLevel, BusinessCalendar, Organization, User
+from accounts.models import AccessLevel, BusinessCalendar, Membership, Organization, User
 from core import business_time
 from core.tenancy import scopes_disabled
 
@@ -73,6 +74,36 @@ def access_levels(user: User) -> dict[int, str]:
         for end_user_id, reseller_id in links:
             grant(end_user_id, reseller_levels[reseller_id])
     user._access_level_cache = levels
+    return levels
+
+
+def access_levels_in(organization_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+    """Each of these users' access level in one organization, for those who may see it, by
+    the same rules as ``access_levels`` (T-4, T-8): an active, non-staff user; the
+    organization active; a direct membership, or a membership of an active reseller partner
+    linked to it (the higher level wins). Two queries, however many users: what an email's
+    recipients are checked with (N-1)."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return {}
+    with scopes_disabled():
+        if not Organization.objects.filter(pk=organization_id, is_active=True).exists():
+            return {}
+        rows = Membership.objects.filter(
+            Q(organization_id=organization_id)
+            | Q(
+                organization__kind=Organization.Kind.RESELLER,
+                organization__is_active=True,
+                organization__end_user_links__end_user_id=organization_id,
+            ),
+            user_id__in=user_ids,
+            user__is_active=True,
+            user__is_staff=False,
+        ).values_list("user_id", "access_level")
+        levels: dict[int, str] = {}
+        for user_id, level in rows.order_by():
+            if user_id not in levels or _LEVEL_RANK[level] > _LEVEL_RANK[levels[user_id]]:
+                levels[user_id] = level
     return levels
 
 

@@ -4,6 +4,8 @@ outbox after commit.
 The customer (the case contact and the requester) hears of the request, the decision, the
 resolution and the owner's messages; care managers hear of a new request and of the
 customer's messages. Each email carries the case's reference token, like every case email.
+The customer's emails go to the case's readers and are checked again when sent (N-1); the
+requester reads "You …" in a row of their own, the others read the requester's name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from django.template.loader import render_to_string
 
 from accounts import roles
 from accounts.models import User
-from accounts.notifications import case_email_recipients
+from accounts.notifications import Audience, case_email_recipients
+from cases.emails import split_for_actor, subject_for
 from cases.links import case_url
 from cases.models import CaseEvent
 from cases.references import message_id_hint, reference_token, thread_id
@@ -30,11 +33,12 @@ SUBJECT_LABELS = {
     State.REJECTED: "Escalation not accepted",
     State.RESOLVED: "Escalation resolved",
 }
+# Decisions are read by everyone who follows the case, not only the requester: no "your".
 HEADLINES = {
     State.REQUESTED: "We received your escalation request.",
-    State.ACCEPTED: "Your escalation is accepted.",
-    State.REJECTED: "Your escalation was not accepted.",
-    State.RESOLVED: "Your escalation is resolved.",
+    State.ACCEPTED: "The escalation of this case is accepted.",
+    State.REJECTED: "The escalation of this case was not accepted.",
+    State.RESOLVED: "The escalation of this case is resolved.",
 }
 NEXT_STEPS = {
     State.REQUESTED: "A Customer Care manager will review it and tell you the decision.",
@@ -47,10 +51,11 @@ NEXT_STEPS = {
 
 def _customer_recipients(escalation: Escalation) -> list[str]:
     """The case contact, the requester and the designated contacts who want every case's
-    email (N-1)."""
+    email (N-1), each while they may read the case."""
     return case_email_recipients(
         organization_id=escalation.organization_id,
         people=[escalation.case.contact, escalation.requester],
+        audience=Audience.CASE_READERS,
     )
 
 
@@ -75,6 +80,7 @@ def _send(
     label: str,
     now: datetime,
 ) -> None:
+    """One email: to care as addressed, to the customer for the case's readers."""
     case = escalation.case
     context = {
         "case": case,
@@ -91,7 +97,7 @@ def _send(
         organization_id=case.organization_id,
         key=key,
         to=to,
-        subject=f"[Case {case.display_number}] {label}: {case.subject} [{reference_token(case)}]",
+        subject=subject_for(case, label),
         text=render_to_string("emails/escalation_event.txt", context),
         html=render_to_string("emails/escalation_event.html", context),
         headers={
@@ -101,23 +107,30 @@ def _send(
         },
         case_id=case.pk,
         message_id_hint=message_id_hint(case),
+        audience=Audience.NONE if for_care else Audience.CASE_READERS,
         now=now,
     )
 
 
 def escalation_requested(*, escalation: Escalation, event: CaseEvent, now: datetime) -> None:
-    """The confirmation to the customer, and the news to the care managers."""
-    _send(
-        escalation,
-        key=f"escalation-{escalation.pk}-requested",
-        label=SUBJECT_LABELS[State.REQUESTED],
-        to=_customer_recipients(escalation),
-        headline=HEADLINES[State.REQUESTED],
-        next_step=NEXT_STEPS[State.REQUESTED],
-        message=None,
-        for_care=False,
-        now=now,
-    )
+    """The confirmation to the customer (the requester reads "your request", the others
+    the requester's name), and the news to the care managers."""
+    requester = escalation.requester
+    for suffix, to, for_actor in split_for_actor(_customer_recipients(escalation), requester):
+        _send(
+            escalation,
+            key=f"escalation-{escalation.pk}-requested{suffix}",
+            label=SUBJECT_LABELS[State.REQUESTED],
+            to=to,
+            headline=HEADLINES[State.REQUESTED]
+            if for_actor
+            else f"{requester.get_full_name()} asked to escalate this case: "
+            f"{escalation.get_reason_display()}.",
+            next_step=NEXT_STEPS[State.REQUESTED],
+            message=None,
+            for_care=False,
+            now=now,
+        )
     _send(
         escalation,
         key=f"escalation-{escalation.pk}-requested-care",

@@ -1,8 +1,11 @@
 """Follow-up emails (F-2 … F-4, N-1, N-2): the two reminders and the final email.
 
-They are case emails: the same recipients, reference token and thread as the others
-(``cases.emails``), written to the outbox in the sweep's transaction. The idempotency key
-names the case, the timer and the step, so a step's email is decided once (F-6).
+They are case emails: the same reference token and thread as the others (``cases.emails``),
+written to the outbox in the sweep's transaction. The idempotency key names the case, the
+timer and the step, so a step's email is decided once (F-6). They concern what only a
+designated contact can do (answer, confirm, reopen), so only designated contacts receive
+them, checked again when they are sent (N-1); the reminders ask the customer to act, so
+their subjects start with ``[Action needed]``.
 """
 
 from __future__ import annotations
@@ -14,15 +17,16 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.notifications import Audience
 from cases import policy
 from cases.emails import _recipients as case_recipients
+from cases.emails import subject_for
 from cases.links import case_url
 from cases.models import Case, CaseUpdate
 from cases.references import message_id_hint, reference_token, thread_id
 from core.outbox.services import outbox_enqueue
 from followups.models import FollowUpStep, FollowUpTimer
 
-SUBJECT_MAX = 255  # the outbox's column; the reference token must survive (N-2)
 QUOTE_MAX = 2000
 
 # What the customer was asked for, in words (F-2: "reminding them of the requested action").
@@ -47,16 +51,6 @@ def idempotency_key(case: Case, timer: FollowUpTimer, step: int) -> str:
     return f"followup-{case.pk}-{timer.pk}-{step}"
 
 
-def subject_for(case: Case, label: str) -> str:
-    """``[Case 00001234] <label>: <subject> [ref:…]``, the case subject shortened so the
-    whole line fits and the reference token is never cut off."""
-    head = f"[Case {case.display_number}] {label}: "
-    tail = f" [{reference_token(case)}]"
-    room = SUBJECT_MAX - len(head) - len(tail)
-    subject = case.subject if len(case.subject) <= room else case.subject[: room - 1] + "…"
-    return head + subject + tail
-
-
 def _request_update(case: Case, timer: FollowUpTimer) -> CaseUpdate | None:
     """Care's public message that made the request; never an internal note (N-1)."""
     return (
@@ -75,6 +69,7 @@ def _send(
     step: int,
     template: str,
     label: str,
+    action: bool,
     context: dict,
     zone: ZoneInfo,
     now: datetime,
@@ -93,11 +88,12 @@ def _send(
     with timezone.override(zone):
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
+    audience = Audience.CASE_DESIGNATED_CONTACTS
     outbox_enqueue(
         organization_id=case.organization_id,
         key=idempotency_key(case, timer, step),
-        to=case_recipients(case),
-        subject=subject_for(case, label),
+        to=case_recipients(case, audience),
+        subject=subject_for(case, label, action=action),
         text=text,
         html=html,
         headers={
@@ -109,6 +105,7 @@ def _send(
         },
         case_id=case.pk,
         message_id_hint=message_id_hint(case),
+        audience=audience,
         now=now,
     )
 
@@ -123,6 +120,7 @@ def followup_reminder(
         step=step,
         template="followup_reminder",
         label="Reminder" if step == 1 else "Second reminder",
+        action=True,
         context={
             "headline": HEADLINES[step],
             "step": step,
@@ -142,6 +140,8 @@ def followup_closed(*, case: Case, timer: FollowUpTimer, zone: ZoneInfo, now: da
         step=3,
         template="followup_closed",
         label="Closed, no response",
+        # It tells; it asks nothing (reopening is the customer's choice).
+        action=False,
         context={
             "headline": "Your case is closed because we did not hear back from you.",
             "closed_at": case.closed_at,

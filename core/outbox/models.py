@@ -21,6 +21,20 @@ class OutboxEmail(TenantModel):
         PENDING = "pending", "Waiting to be sent"
         SENT = "sent", "Sent"
         FAILED = "failed", "Gave up"
+        # Final, never retried: see ``reason``.
+        WITHHELD = "withheld", "Withheld: nobody it was addressed to may see the case any more"
+
+    class Audience(models.TextChoices):
+        """Who may still receive the email when it is sent (N-1). A case email is checked
+        again at send time: someone who lost access to the case since it was decided is
+        dropped (``dropped``), and an email left with nobody is withheld."""
+
+        NONE = "none", "Whoever it is addressed to (no check)"
+        CASE_READERS = "case_readers", "People who may still read the case"
+        CASE_DESIGNATED_CONTACTS = (
+            "case_designated_contacts",
+            "The case's designated contacts (an email that asks for action)",
+        )
 
     # Empty for the few emails that concern no organization: an answer to a stranger who
     # wrote to the inbound address (N-4). A tenant scope never sees those rows.
@@ -42,7 +56,16 @@ class OutboxEmail(TenantModel):
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, null=True, blank=True, related_name="emails"
     )
+    audience = models.CharField(max_length=32, choices=Audience.choices, default=Audience.NONE)
+    dropped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Addresses left out when it was sent: they may no longer see the case.",
+    )
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(
+        max_length=255, blank=True, help_text="Why it was withheld, when it was."
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     last_error = models.TextField(blank=True)

@@ -5,6 +5,11 @@ task sends the row, rung by its name (this module imports no tasks: the tasks im
 if the broker is down the request still succeeds and the outbox sweep (beat) sends it
 later. Sending locks the row with ``skip_locked`` so two workers never send the same row at
 the same time; a failure is retried with exponential backoff.
+
+A case email names its audience (N-1): before each attempt the recipients are checked
+again by the checker the ``OUTBOX_RECIPIENT_CHECK`` setting names (this floor imports no
+app of ours), so whoever lost access to the case between the decision and the sending gets
+nothing. Replies go to ``INBOUND_ADDRESS`` (Reply-To), the inbound path (N-3).
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from datetime import datetime, timedelta
 
 from celery import current_app
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from core.outbox.models import OutboxEmail
 from core.tenancy import scopes_disabled
@@ -33,6 +39,7 @@ BACKOFF_CAP = timedelta(hours=6)
 SWEEP_BATCH = 200
 # The task that sends one email (core/outbox/tasks.py registers it under this name).
 SEND_EMAIL_TASK = "core.outbox.tasks.send_outbox_email"
+WITHHELD_REASON = "Nobody it was addressed to may see the case any more."
 
 
 def one_line(value: str) -> str:
@@ -79,13 +86,19 @@ def outbox_enqueue(
     headers: dict[str, str] | None = None,
     case_id: int | None = None,
     message_id_hint: str = "",
+    audience: str = OutboxEmail.Audience.NONE,
     now: datetime,
 ) -> OutboxEmail | None:
     """Record an email to send once the current transaction commits.
 
-    Returns None when the key was already used (the email is already decided) or there is
-    nobody to send to.
+    ``audience`` (``OutboxEmail.Audience``) says who may still receive it when it is sent:
+    a case email's recipients are checked again then (N-1). Returns None when the key was
+    already used (the email is already decided) or there is nobody to send to.
     """
+    if audience not in OutboxEmail.Audience.values:
+        raise ValueError(f"Unknown audience {audience!r}.")
+    if audience != OutboxEmail.Audience.NONE and organization_id is None:
+        raise ValueError("An email for a case's audience needs the case's organization.")
     recipients = sorted({a for a in (_address(raw) for raw in to) if a})
     if not recipients:
         return None
@@ -99,6 +112,7 @@ def outbox_enqueue(
         body_html=html,
         headers={one_line(k): one_line(v) for k, v in (headers or {}).items()},
         case_id=case_id,
+        audience=audience,
         next_attempt_at=now,
         created_at=now,
     )
@@ -147,36 +161,81 @@ def outbox_send(*, email_id: int, now: datetime | None = None) -> bool:
         return _deliver(email, now)
 
 
+def recipient_check():
+    """The checker the ``OUTBOX_RECIPIENT_CHECK`` setting names: called with
+    ``organization_id``, ``case_id``, ``audience`` and ``addresses``, it returns the addresses
+    that may still receive the email."""
+    name = getattr(settings, "OUTBOX_RECIPIENT_CHECK", "")
+    if not name:
+        raise ImproperlyConfigured(
+            "OUTBOX_RECIPIENT_CHECK is not set: case emails wait until it names the checker."
+        )
+    return import_string(name)
+
+
+def _entitled(email: OutboxEmail) -> list[str]:
+    """The row's recipients who may still receive it, in the row's order."""
+    if email.audience == OutboxEmail.Audience.NONE:
+        return list(email.to)
+    # A savepoint: a failing check leaves the transaction usable to record the attempt.
+    with transaction.atomic():
+        allowed = recipient_check()(
+            organization_id=email.organization_id,
+            case_id=email.case_id,
+            audience=email.audience,
+            addresses=list(email.to),
+        )
+    allowed = {a.strip().lower() for a in allowed}
+    return [a for a in email.to if a in allowed]
+
+
 def _deliver(email: OutboxEmail, now: datetime) -> bool:
+    email.attempts += 1
+    try:
+        recipients = _entitled(email)
+    except Exception as exc:  # the check could not run (database, settings): retry later
+        return _failed(email, exc, now)
+    email.dropped = [a for a in email.to if a not in recipients]
+    if not recipients:
+        email.state = OutboxEmail.State.WITHHELD
+        email.reason = WITHHELD_REASON
+        email.last_error = ""
+        email.save(update_fields=["attempts", "dropped", "state", "reason", "last_error"])
+        log.info("Outbox email %s withheld: nobody it was addressed to may see the case.", email.pk)
+        return False
     headers = {"Message-ID": email.message_id, **email.headers}
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=email.to,
+        to=recipients,
         headers=headers,
+        # Replies reach the inbound path in every setup (N-3).
+        reply_to=[settings.INBOUND_ADDRESS],
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
-    email.attempts += 1
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP and network errors of every kind: retry later
-        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if email.attempts >= MAX_ATTEMPTS:
-            email.state = OutboxEmail.State.FAILED
-            log.error("Outbox email %s failed %s times; giving up.", email.pk, email.attempts)
-        else:
-            email.next_attempt_at = now + min(
-                BACKOFF_BASE * (2 ** (email.attempts - 1)), BACKOFF_CAP
-            )
-        email.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
-        return False
+        return _failed(email, exc, now)
     email.state = OutboxEmail.State.SENT
     email.sent_at = now
     email.last_error = ""
-    email.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+    email.save(update_fields=["attempts", "dropped", "state", "sent_at", "last_error"])
     return True
+
+
+def _failed(email: OutboxEmail, exc: Exception, now: datetime) -> bool:
+    """Record a failed attempt: retried with backoff, given up after MAX_ATTEMPTS."""
+    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    if email.attempts >= MAX_ATTEMPTS:
+        email.state = OutboxEmail.State.FAILED
+        log.error("Outbox email %s failed %s times; giving up.", email.pk, email.attempts)
+    else:
+        email.next_attempt_at = now + min(BACKOFF_BASE * (2 ** (email.attempts - 1)), BACKOFF_CAP)
+    email.save(update_fields=["attempts", "dropped", "last_error", "state", "next_attempt_at"])
+    return False
 
 
 def outbox_sweep(*, now: datetime, limit: int = SWEEP_BATCH) -> int:

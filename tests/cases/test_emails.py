@@ -27,6 +27,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _locmem(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The project's checker (config/settings/base.py names it too).
+    settings.OUTBOX_RECIPIENT_CHECK = "accounts.notifications.entitled_recipients"
     settings.SITE_URL = "https://care.example"
     mail.outbox = []
 
@@ -59,7 +61,8 @@ def header_lines(message, name: str) -> list[str]:
 def assert_case_email(row: OutboxEmail, case: Case) -> None:
     """N-2: reference token in the subject and the thread headers, a link to the case."""
     token = references.reference_token(case)
-    assert row.subject.startswith(f"[Case {case.display_number}] ")
+    subject = row.subject.removeprefix(emails.ACTION_PREFIX)
+    assert subject.startswith(f"[Case {case.display_number}] ")
     assert f"[{token}]" in row.subject
     assert token[4:] in row.headers["References"]
     assert row.headers["In-Reply-To"] == row.headers["References"] == references.thread_id(case)
@@ -252,9 +255,10 @@ def test_line_breaks_in_a_subject_never_reach_a_header(
     org_a, analyst, worker, django_capture_on_commit_callbacks
 ):
     # DOMAIN N-2: a subject written before it was cleaned, or by any other path
-    from tests.factories import UserFactory
+    from accounts.models import AccessLevel
+    from tests.factories import member_of
 
-    contact = UserFactory(email="contact@org-a.example")
+    contact = member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "contact@org-a.example")
     case = make_case(org_a, contact, "investigation", subject="Hi\r\nBcc: victim@example.com")
 
     with django_capture_on_commit_callbacks(execute=True), scopes_disabled():

@@ -36,6 +36,8 @@ DETAILS = "Our billing line has been down twice this week and the case is not mo
 @pytest.fixture(autouse=True)
 def _locmem(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # The project's checker (config/settings/base.py names it too).
+    settings.OUTBOX_RECIPIENT_CHECK = "accounts.notifications.entitled_recipients"
     settings.SITE_URL = "https://care.example"
     mail.outbox = []
 
@@ -101,12 +103,19 @@ def test_request_confirms_to_the_customer_and_tells_the_care_managers(
     # DOMAIN N-1, N-2, E-7
     escalation = escalate(case, requester)
 
-    customer, care = rows(case)
-    assert_escalation_email(customer, case, "Escalation requested")
-    assert customer.to == customer_addresses(case, requester)
-    assert "We received your escalation request." in customer.body_text
-    assert case_url(case.number) in customer.body_text
-    assert DETAILS not in customer.body_text  # they wrote it; the confirmation is short
+    mine, contact, care = rows(case)
+    # The requester reads "your request" in a row of their own; the contact reads their name.
+    assert_escalation_email(mine, case, "Escalation requested")
+    assert mine.to == [requester.email]
+    assert mine.idempotency_key == f"escalation-{escalation.pk}-requested-you"
+    assert "We received your escalation request." in mine.body_text
+    assert_escalation_email(contact, case, "Escalation requested")
+    assert contact.to == [dc_a.email]
+    assert f"{requester.display_name} asked to escalate this case: Slow" in contact.body_text
+    assert "your escalation" not in contact.body_text.lower()
+    for customer in (mine, contact):
+        assert case_url(case.number) in customer.body_text
+        assert DETAILS not in customer.body_text  # they wrote it; the confirmation is short
 
     assert_escalation_email(care, case, "New escalation")
     assert care.to == sorted([manager.email, other_manager.email])  # managers, not analysts
@@ -142,7 +151,7 @@ def test_acceptance_is_mailed_to_the_customer(case, dc_a, requester, manager, ot
     row, to_owner = new_rows(case, before)
     assert_escalation_email(row, case, "Escalation accepted")
     assert row.to == customer_addresses(case, requester)
-    assert "Your escalation is accepted." in row.body_text
+    assert "The escalation of this case is accepted." in row.body_text
     assert "importance High, urgency High" in row.body_text
     assert f"Escalation owner: {other_manager.display_name}" in row.body_text
     # The manager named owner by someone else hears of it.
@@ -263,7 +272,7 @@ def test_each_email_is_decided_once(case, dc_a, manager):
 
     keys = [row.idempotency_key for row in rows(case)]
     assert keys == [
-        f"escalation-{escalation.pk}-requested",
+        f"escalation-{escalation.pk}-requested-you",
         f"escalation-{escalation.pk}-requested-care",
         f"escalation-{escalation.pk}-accepted",
         keys[3],

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cases.emails import subject_for
 from cases.links import case_url
 from cases.references import reference_token, thread_id
-from followups.emails import subject_for
 from followups.sweep import followup_sweep
 from tests.cases import NOW, acting_as, make_case
 from tests.followups.helpers import (
@@ -47,7 +47,8 @@ def test_the_reminder_says_what_was_asked_and_links_the_case(waiting, dc_a):
     assert email.idempotency_key == f"followup-{waiting.pk}-{timer.pk}-1"
     assert email.to == [dc_a.email]
     token = reference_token(waiting)
-    assert email.subject.startswith(f"[Case {waiting.display_number}] Reminder: ")
+    # DOMAIN N-1: a reminder asks the customer to act
+    assert email.subject.startswith(f"[Action needed] [Case {waiting.display_number}] Reminder: ")
     assert email.subject.endswith(f"[{token}]")
     assert email.headers["References"] == thread_id(waiting)
     assert email.headers["Auto-Submitted"] == "auto-generated"
@@ -66,7 +67,9 @@ def test_the_second_reminder_is_its_own_email(waiting):
     followup_sweep(now=R2)
 
     first, second = followup_emails(waiting)
-    assert second.subject.startswith(f"[Case {waiting.display_number}] Second reminder: ")
+    assert second.subject.startswith(
+        f"[Action needed] [Case {waiting.display_number}] Second reminder: "
+    )
     assert "still waiting" in second.body_text
     assert first.message_id != second.message_id
 
@@ -119,8 +122,9 @@ def test_a_long_subject_never_loses_the_reference_token(org_a, dc_a, analyst):
     # DOMAIN N-2
     case = make_case(org_a, dc_a, "investigation", subject="x" * 200)
 
-    subject = subject_for(case, "Second reminder")
+    subject = subject_for(case, "Second reminder", action=True)
 
-    assert len(subject) <= 255
+    assert len(subject) == 255
+    assert subject.startswith(f"[Action needed] [Case {case.display_number}] Second reminder: ")
     assert subject.endswith(f"[{reference_token(case)}]")
     assert "…" in subject
