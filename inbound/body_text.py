@@ -1,0 +1,283 @@
+"""The body of a received email as plain text, and its attachments (N-3).
+
+Pure functions over a parsed ``email.message.EmailMessage``; the caller (``inbound.parsing``)
+catches anything unexpected, so these may assume a message the stdlib could parse.
+
+- Text: the ``text/plain`` body is preferred; a message with only HTML is converted here with
+  the stdlib's ``html.parser`` (no converter library is in the locks): no markup survives, block
+  elements and ``<br>`` keep their line breaks, quoted blocks (``<blockquote>``) come out as
+  "> " lines so the reply stripper removes them like plain-text quoting.
+- Charsets: the declared charset first; bytes that do not fit it (a wrong label) or an unknown
+  label fall back to UTF-8, then to the declared charset (or windows-1252) with replacement
+  characters. Nothing here raises on bad bytes.
+- Attachments: every part with a filename that is not the body, a part marked as an
+  attachment without a filename (named ``attachment-N.<ext>``), and an attached email
+  (``message/rfc822``) as a ``.eml`` file. Inline images without a filename (logos referenced
+  from the HTML) are not attachments.
+"""
+
+from __future__ import annotations
+
+import codecs
+import mimetypes
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage, Message
+from html.parser import HTMLParser
+
+# Labels a mail client writes that mean windows-1252 in practice (the WHATWG rule: bytes
+# 0x80-0x9F in "iso-8859-1" mail are curly quotes and dashes, never control characters).
+_WINDOWS_1252_ALIASES = {"iso-8859-1", "latin-1", "latin1", "iso8859-1", "us-ascii", "ascii"}
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """``data`` as text: the declared ``charset`` if the bytes fit it, else UTF-8, else the
+    declared charset (or windows-1252 when unknown) with replacement characters."""
+    label = (charset or "").strip().strip('"').lower()
+    try:
+        codec = codecs.lookup(label).name if label else ""
+    except LookupError:
+        codec = ""
+    if codec in {"latin-1", "iso8859-1", "ascii"}:
+        codec = "cp1252"
+    for name in dict.fromkeys([codec, "utf-8"]):
+        if not name:
+            continue
+        try:
+            return data.decode(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return data.decode(codec or "cp1252", errors="replace")
+
+
+def part_text(part: Message) -> str:
+    """The decoded text of a leaf part (transfer encoding and charset undone)."""
+    payload = part.get_payload(decode=True)
+    if payload is None:  # a multipart, or a payload the stdlib could not decode at all
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    text = decode_bytes(payload, part.get_content_charset())
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def leaves(message: Message) -> Iterator[Message]:
+    """Every leaf part in order, an attached email (``message/rfc822``) counted as one leaf:
+    its own parts belong to it, not to this message."""
+    if message.is_multipart() and message.get_content_maintype() == "multipart":
+        for sub in message.get_payload():
+            if isinstance(sub, Message):
+                yield from leaves(sub)
+    else:
+        yield message
+
+
+def _is_attachment_disposition(part: Message) -> bool:
+    return (part.get_content_disposition() or "") == "attachment"
+
+
+def _body_candidate(part: Message) -> bool:
+    return (
+        part.get_content_type() in {"text/plain", "text/html"}
+        and not part.get_filename()
+        and not _is_attachment_disposition(part)
+    )
+
+
+def body_part(message: EmailMessage) -> Message | None:
+    """The part holding the body: text/plain preferred over text/html, the first of each."""
+    try:
+        found = message.get_body(preferencelist=("plain", "html"))
+    except (KeyError, AttributeError, TypeError):  # a malformed tree
+        found = None
+    if found is not None and _body_candidate(found):
+        return found
+    for kind in ("text/plain", "text/html"):
+        for part in leaves(message):
+            if part.get_content_type() == kind and _body_candidate(part):
+                return part
+    return None
+
+
+def body_text(message: EmailMessage) -> tuple[str, Message | None]:
+    """The whole body as plain text, and the part it came from (None: no text body)."""
+    part = body_part(message)
+    if part is None:
+        return "", None
+    text = part_text(part)
+    if part.get_content_type() == "text/html":
+        text = html_to_text(text)
+    return text.strip("\n"), part
+
+
+def _attached_email_name(part: Message, index: int) -> str:
+    name = part.get_filename() or ""
+    if not name:
+        inner = part.get_payload(0) if part.is_multipart() else None
+        subject = ""
+        if isinstance(inner, Message):
+            subject = " ".join(str(inner.get("Subject", "") or "").split())
+        name = subject[:80].strip() or f"message-{index}"
+    return name if name.lower().endswith(".eml") else name + ".eml"
+
+
+def _attached_email_bytes(part: Message) -> bytes:
+    inner = part.get_payload(0) if part.is_multipart() else None
+    if isinstance(inner, Message):
+        return inner.as_bytes()
+    payload = part.get_payload(decode=True)
+    return payload or b""
+
+
+def attachments(message: EmailMessage, body: Message | None) -> list[tuple[str, str, bytes]]:
+    """(name, content type, data) of every attachment, in order."""
+    found: list[tuple[str, str, bytes]] = []
+    for index, part in enumerate(leaves(message), start=1):
+        if part is body:
+            continue
+        content_type = part.get_content_type()
+        name = part.get_filename() or ""
+        if content_type == "message/rfc822":
+            found.append(
+                (_attached_email_name(part, index), content_type, _attached_email_bytes(part))
+            )
+            continue
+        if part.get_content_maintype() == "multipart" or content_type in {
+            "message/delivery-status",
+            "text/rfc822-headers",
+        }:
+            continue
+        if not name:
+            if not _is_attachment_disposition(part):
+                continue  # body text, or an inline image without a name (a logo)
+            extension = mimetypes.guess_extension(content_type) or ".bin"
+            name = f"attachment-{index}{extension}"
+        data = part.get_payload(decode=True)
+        if data is None:
+            data = b""
+        found.append((name, content_type, data))
+    return found
+
+
+# --- HTML to text -------------------------------------------------------------------------
+
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt",
+    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tbody",
+    "tfoot", "thead", "tr", "ul",
+}  # fmt: skip
+_PARAGRAPH = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote", "pre"}
+_SKIP = {"head", "script", "style", "title", "template", "noscript", "xml"}
+_SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML document line by line (see html_to_text)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.quote_depth = 0
+        self.skip_depth = 0
+        self.pre_depth = 0
+        self.link: str | None = None
+        self.link_text: list[str] = []
+
+    # Lines --------------------------------------------------------------------------------
+    def _prefix(self) -> str:
+        return "> " * self.quote_depth
+
+    def _break(self, *, paragraph: bool = False) -> None:
+        line = "".join(self.current).strip(" ")
+        self.current = []
+        if line:
+            self.lines.append(self._prefix() + line)
+        elif self.lines and self.lines[-1].strip("> ") and not paragraph:
+            self.lines.append(self._prefix().rstrip())
+        if paragraph and self.lines and self.lines[-1].strip("> "):
+            self.lines.append(self._prefix().rstrip())
+
+    # Parser callbacks ---------------------------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skip_depth += 1
+            return
+        if tag == "br":
+            line = "".join(self.current).rstrip(" ")
+            self.current = []
+            self.lines.append(self._prefix() + line if line else self._prefix().rstrip())
+            return
+        if tag in _BLOCK:
+            self._break(paragraph=tag in _PARAGRAPH)
+        if tag == "blockquote":
+            self.quote_depth += 1
+        elif tag == "pre":
+            self.pre_depth += 1
+        elif tag == "li":
+            self.current.append("- ")
+        elif tag in {"td", "th"} and self.current:
+            self.current.append(" ")
+        elif tag == "a":
+            self.link = dict(attrs).get("href") or None
+            self.link_text = []
+        elif tag == "img":
+            alt = (dict(attrs).get("alt") or "").strip()
+            if alt and not self.skip_depth:
+                self.current.append(f"[{alt}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skip_depth = max(0, self.skip_depth - 1)
+            return
+        if tag == "a" and self.link is not None:
+            text = "".join(self.link_text).strip()
+            href = self.link
+            self.link = None
+            if href.startswith(("http://", "https://")) and href.rstrip("/") != text.rstrip("/"):
+                self.current.append(f" ({href})" if text else href)
+            return
+        if tag == "blockquote":
+            self._break(paragraph=True)
+            self.quote_depth = max(0, self.quote_depth - 1)
+        elif tag == "pre":
+            self._break(paragraph=True)
+            self.pre_depth = max(0, self.pre_depth - 1)
+        elif tag in _BLOCK:
+            self._break(paragraph=tag in _PARAGRAPH)
+
+    def handle_data(self, data: str) -> None:
+        if self.skip_depth:
+            return
+        if self.pre_depth:
+            chunks = data.split("\n")
+            for number, chunk in enumerate(chunks):
+                if number:
+                    self.lines.append(self._prefix() + "".join(self.current).rstrip())
+                    self.current = []
+                self.current.append(chunk)
+            return
+        text = _SPACES.sub(" ", data)
+        if not self.current or "".join(self.current).endswith(" "):
+            text = text.lstrip(" ")
+        if self.link is not None:
+            self.link_text.append(text)
+        self.current.append(text)
+
+    def close(self) -> None:
+        super().close()
+        self._break()
+
+
+def html_to_text(html: str) -> str:
+    """The readable text of an HTML email: no tags, entities decoded, line breaks kept."""
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError):  # very broken markup: keep what was read
+        parser._break()
+    lines = [line.rstrip() for line in parser.lines]
+    text = "\n".join(lines)
+    text = re.sub(r"\n{3,}", "\n\n", text)  # at most one blank line in a row
+    return text.strip("\n")

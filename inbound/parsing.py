@@ -1,0 +1,317 @@
+"""Reading a received email (N-3, N-4): pure functions over the raw bytes, no database.
+
+``parse_message(raw)`` reads the message with the stdlib (``email`` with ``policy.default``)
+and never raises: whatever it cannot read is reported in the result (``sender_problem``,
+empty text), so the caller can store the message and refuse it.
+
+- ``message_id``, ``in_reply_to`` and ``references`` are "<…>" forms.
+- ``sender`` is the one From address, lower-cased, only when the From header is beyond doubt
+  (``inbound.sender_text``): one From header holding exactly one valid address, no second
+  address hidden in the display name, a comment or quoted specials (the CVE-2023-27043
+  forms). Otherwise ``sender`` is None and ``sender_problem`` says why in plain words.
+- ``text`` is the whole body as plain text, ``reply_text`` only what the sender wrote
+  (``inbound.body_text``, ``inbound.reply_text``); ``attachments`` every attached file.
+- ``automatic_reason`` says why the message was sent by a machine (RFC 3834: Auto-Submitted,
+  Precedence, auto-reply headers, mailing lists, mailer-daemon and no-reply senders, our own
+  address, bounces); such a message is never answered. ``bounce`` is the delivery status
+  notification (RFC 3464) when the message is one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import parseaddr
+
+from django.conf import settings
+
+from inbound.body_text import attachments as find_attachments
+from inbound.body_text import body_text, leaves, part_text
+from inbound.reply_text import reply_text as strip_reply
+from inbound.sender_text import strict_sender
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParsedAttachment:
+    name: str  # as the sender named it (the caller sanitises it like a portal upload)
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    """A delivery status notification (RFC 3464) about a message we sent."""
+
+    original_message_ids: tuple[str, ...]  # "<…>" forms, from the returned message/headers
+    recipients: tuple[str, ...]  # the failed recipient addresses
+    status: str  # e.g. "5.1.1"
+    diagnostic: str  # the remote server's words, one line
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    message_id: str  # "<…>", or "" when the message has none
+    sender: str | None  # the one valid From address, lower-cased; None when refused
+    sender_problem: str  # "" or why the From header is unusable, in words
+    subject: str  # decoded, one line
+    in_reply_to: tuple[str, ...]  # Message-IDs, "<…>" forms
+    references: tuple[str, ...]
+    text: str  # the whole body as plain text (HTML converted), for the stored record
+    reply_text: str  # only what the sender wrote: quoted reply and signature removed
+    attachments: tuple[ParsedAttachment, ...] = field(default=())
+    automatic_reason: str = ""  # "" for a person's message; else why it is automatic
+    bounce: BounceReport | None = None
+
+    @property
+    def is_automatic(self) -> bool:
+        return bool(self.automatic_reason)
+
+
+UNREADABLE = "The message could not be read."
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Everything the inbound service needs from ``raw``; never raises (see the module)."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception:  # the parser is lenient; this is a last resort
+        logger.exception("inbound: the message could not be parsed")
+        return _unreadable()
+    try:
+        return _parse(message)
+    except Exception:
+        logger.exception("inbound: the message could not be read")
+        return _unreadable(message)
+
+
+def _unreadable(message: Message | None = None) -> ParsedMessage:
+    message_id = ""
+    if message is not None:
+        with contextlib.suppress(Exception):  # the fallback of the fallback: no id
+            message_id = _first_id(_raw_header(message, "Message-ID"))
+    return ParsedMessage(
+        message_id=message_id,
+        sender=None,
+        sender_problem=UNREADABLE,
+        subject="",
+        in_reply_to=(),
+        references=(),
+        text="",
+        reply_text="",
+    )
+
+
+def _clean(text: str) -> str:
+    """No NUL characters (a PostgreSQL text column refuses them), no lone surrogates."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _parse(message: EmailMessage) -> ParsedMessage:
+    sender, problem = strict_sender(_raw_headers(message, "From"))
+    subject = _clean(decoded_subject(message))
+    text, body = body_text(message)
+    text = _clean(text)
+    forwarded = bool(re.match(r"\s*(?:fwd?|wg|tr)\s*:", subject, re.IGNORECASE))
+    bounce = bounce_report(message)
+    return ParsedMessage(
+        message_id=_first_id(_raw_header(message, "Message-ID")),
+        sender=sender,
+        sender_problem=_clean(problem),
+        subject=subject,
+        in_reply_to=message_ids(_raw_header(message, "In-Reply-To")),
+        references=message_ids(_raw_header(message, "References")),
+        text=text,
+        reply_text=strip_reply(text, forwarded=forwarded),
+        attachments=tuple(
+            ParsedAttachment(name=_clean(name), content_type=content_type, data=data)
+            for name, content_type, data in find_attachments(message, body)
+        ),
+        automatic_reason=automatic_reason(message, sender=sender, bounce=bounce),
+        bounce=bounce,
+    )
+
+
+# --- Headers -------------------------------------------------------------------------------
+
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+
+
+def _raw_headers(message: Message, name: str) -> list[str]:
+    """The raw values of every ``name`` header, unfolded (encoded words left as they are)."""
+    wanted = name.lower()
+    return [
+        _FOLD.sub("", str(value)).strip()
+        for key, value in message.raw_items()
+        if key.lower() == wanted
+    ]
+
+
+def _raw_header(message: Message, name: str) -> str:
+    values = _raw_headers(message, name)
+    return values[0] if values else ""
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """The "<…>" Message-IDs in a header value, in order, without repeats. A lone id
+    without angle brackets (some clients write them so) is wrapped."""
+    found = [f"<{match}>" for match in _ANGLE_ID.findall(value or "")]
+    if not found:
+        bare = (value or "").strip()
+        if bare and "@" in bare and not re.search(r"[\s<>,]", bare):
+            found = [f"<{bare}>"]
+    return tuple(dict.fromkeys(found))
+
+
+def _first_id(value: str) -> str:
+    ids = message_ids(value)
+    return ids[0] if ids else ""
+
+
+def decoded_subject(message: Message) -> str:
+    """The Subject with its encoded words (RFC 2047) decoded, on one line."""
+    try:
+        subject = str(message.get("Subject", "") or "")
+    except Exception:  # a header the registry cannot build: the raw text then
+        subject = _raw_header(message, "Subject")
+    return " ".join(subject.split())
+
+
+# --- Automatic messages (RFC 3834) ---------------------------------------------------------
+
+_NO_REPLY_LOCAL_PART = re.compile(
+    r"(?:mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:[-+_.].*)?",
+    re.IGNORECASE,
+)
+
+
+def _our_addresses() -> set[str]:
+    addresses = {
+        getattr(settings, "INBOUND_ADDRESS", ""),
+        parseaddr(getattr(settings, "DEFAULT_FROM_EMAIL", ""))[1],
+        parseaddr(getattr(settings, "SERVER_EMAIL", ""))[1],
+    }
+    return {address.strip().lower() for address in addresses if address and "@" in address}
+
+
+def automatic_reason(message: Message, *, sender: str | None, bounce: BounceReport | None) -> str:
+    """Why ``message`` was sent by a machine (so it must not be answered), or ""."""
+    header = lambda name: _raw_header(message, name).strip().lower()  # noqa: E731
+    if bounce is not None:
+        return "It is a delivery status notification (a bounce)."
+    auto_submitted = header("Auto-Submitted")
+    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
+        return f"It is marked Auto-Submitted: {auto_submitted.split(';')[0].strip()}."
+    if _raw_headers(message, "X-Autoreply") or _raw_headers(message, "X-Autorespond"):
+        return "It is marked as an automatic reply (X-Autoreply)."
+    precedence = header("Precedence")
+    if precedence in {"bulk", "list", "junk", "auto_reply"}:
+        return f"It is marked Precedence: {precedence}."
+    if _raw_headers(message, "List-Id") or _raw_headers(message, "List-Unsubscribe"):
+        return "It comes from a mailing list."
+    if header("Return-Path") == "<>":
+        return "It has an empty return path (a notification from a mail system)."
+    address = sender or parseaddr(_raw_header(message, "From"))[1].lower()
+    if address:
+        local_part = address.rsplit("@", 1)[0]
+        if _NO_REPLY_LOCAL_PART.fullmatch(local_part):
+            return f"It comes from a mail system or no-reply address ({address})."
+        if address in _our_addresses():
+            return "It comes from our own address (a mail loop)."
+    return ""
+
+
+# --- Bounces (RFC 3464) --------------------------------------------------------------------
+
+_XTEXT = re.compile(r"\+([0-9A-Fa-f]{2})")
+
+
+def _report_fields(part: Message) -> list[Message]:
+    """The header blocks of a message/delivery-status part (the message, then recipients)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return [block for block in payload if isinstance(block, Message)]
+    text = part_text(part)
+    parser = BytesParser(policy=policy.default)
+    return [
+        parser.parsebytes(block.strip().encode("utf-8", "replace") + b"\n\n", headersonly=True)
+        for block in re.split(r"\n[ \t]*\n", text)
+        if block.strip()
+    ]
+
+
+def _field(block: Message, name: str) -> str:
+    return _raw_header(block, name)
+
+
+def _typed_value(value: str) -> str:
+    """``rfc822; bob@example.org`` -> ``bob@example.org``; ``smtp; 550 …`` -> ``550 …``."""
+    kind, separator, rest = value.partition(";")
+    return " ".join((rest if separator and " " not in kind.strip() else value).split())
+
+
+def _returned_ids(part: Message) -> list[str]:
+    """Message-IDs from a returned message (message/rfc822) or its headers."""
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        inner = part.get_payload(0) if part.is_multipart() else None
+        headers = inner if isinstance(inner, Message) else None
+    else:  # text/rfc822-headers
+        headers = BytesParser(policy=policy.default).parsebytes(
+            part_text(part).encode("utf-8", "replace") + b"\n\n", headersonly=True
+        )
+    if headers is None:
+        return []
+    ids = list(message_ids(_raw_header(headers, "Message-ID")))
+    ids += message_ids(_raw_header(headers, "X-Original-Message-ID"))
+    return ids
+
+
+def bounce_report(message: Message) -> BounceReport | None:
+    """The delivery status notification in ``message`` (multipart/report with
+    report-type=delivery-status), or None when it is not one."""
+    if message.get_content_type() != "multipart/report":
+        return None
+    if (message.get_param("report-type") or "").lower() != "delivery-status":
+        return None
+    ids: list[str] = []
+    recipients: list[str] = []
+    statuses: list[str] = []
+    diagnostics: list[str] = []
+    ids += message_ids(_raw_header(message, "X-Original-Message-ID"))
+    for part in leaves(message):
+        content_type = part.get_content_type()
+        if content_type in {"message/rfc822", "text/rfc822-headers"}:
+            ids += _returned_ids(part)
+        elif content_type in {"message/delivery-status", "message/global-delivery-status"}:
+            blocks = _report_fields(part)
+            for block in blocks:
+                envelope = _field(block, "Original-Envelope-Id")
+                if envelope:
+                    ids += message_ids(_XTEXT.sub(lambda m: chr(int(m[1], 16)), envelope))
+                recipient = _field(block, "Final-Recipient") or _field(block, "Original-Recipient")
+                if not recipient:
+                    continue
+                action = _field(block, "Action").lower()
+                if action and action not in {"failed", "delayed"}:
+                    continue  # delivered, relayed, expanded: not a failure
+                address = _typed_value(recipient).strip("<>").lower()
+                if address and address not in recipients:
+                    recipients.append(address)
+                statuses.append(
+                    _field(block, "Status").split()[0] if _field(block, "Status") else ""
+                )
+                diagnostics.append(_typed_value(_field(block, "Diagnostic-Code")))
+    return BounceReport(
+        original_message_ids=tuple(dict.fromkeys(ids)),
+        recipients=tuple(recipients),
+        status=next((status for status in statuses if status), ""),
+        diagnostic=next((diagnostic for diagnostic in diagnostics if diagnostic), "")[:1000],
+    )
