@@ -380,3 +380,163 @@ def test_the_same_decision_in_two_transactions_at_once_is_one_email(org_a, quiet
     assert sorted(type(r).__name__ for r in results) == ["NoneType", "OutboxEmail"]
     with scopes_disabled():
         assert OutboxEmail.unscoped.filter(idempotency_key="same-decision").count() == 1
+
+
+# --- N-1: a case email's recipients are checked again when it is sent -----------------------
+
+CHECKER = f"{__name__}.still_entitled"
+ENTITLED: set[str] = set()  # what the test checker answers: the addresses still entitled
+CHECKS: list[dict] = []
+
+
+def still_entitled(*, organization_id, case_id, audience, addresses):
+    """A checker as the setting names one (the project's lives in accounts)."""
+    CHECKS.append({"organization_id": organization_id, "audience": audience, "to": addresses})
+    return [a.upper() for a in addresses if a in ENTITLED]  # the case of an address is no matter
+
+
+def broken_check(**kwargs):
+    raise ConnectionError("database went away")
+
+
+@pytest.fixture
+def checker(settings):
+    settings.OUTBOX_RECIPIENT_CHECK = CHECKER
+    ENTITLED.clear()
+    CHECKS.clear()
+    return ENTITLED
+
+
+def enqueue_for_readers(org, *, key="case-k", to=("a@org.example", "b@org.example")):
+    with scopes_disabled():
+        return outbox_enqueue(
+            organization_id=org.pk,
+            key=key,
+            to=list(to),
+            subject="[Case 00001000] Hello [ref:abc]",
+            text="Plain body.",
+            audience=OutboxEmail.Audience.CASE_READERS,
+            now=NOW,
+        )
+
+
+def test_the_check_drops_who_may_no_longer_see_the_case(org_a, quiet_broker, checker):
+    # DOMAIN N-1, N-5
+    email = enqueue_for_readers(org_a)
+    checker.add("b@org.example")
+
+    assert outbox_send(email_id=email.pk, now=NOW) is True
+
+    (sent,) = mail.outbox
+    assert sent.to == ["b@org.example"]
+    assert [
+        {
+            "organization_id": org_a.pk,
+            "audience": OutboxEmail.Audience.CASE_READERS,
+            "to": ["a@org.example", "b@org.example"],
+        }
+    ] == CHECKS
+    email = fresh(email)
+    assert (email.state, email.to, email.dropped) == (
+        OutboxEmail.State.SENT,
+        ["a@org.example", "b@org.example"],  # as decided
+        ["a@org.example"],
+    )
+
+
+def test_an_email_left_with_nobody_is_withheld_for_good(org_a, quiet_broker, checker):
+    # DOMAIN N-1, N-5: a final state, never retried
+    email = enqueue_for_readers(org_a)
+
+    assert outbox_send(email_id=email.pk, now=NOW) is False
+
+    assert mail.outbox == []
+    email = fresh(email)
+    assert email.state == OutboxEmail.State.WITHHELD
+    assert email.reason == "Nobody it was addressed to may see the case any more."
+    assert email.get_state_display().startswith("Withheld")
+    assert email.dropped == email.to
+    checker.update(email.to)  # even if access came back, the decision stands
+    assert outbox_sweep(now=NOW + timedelta(days=1)) == 0
+    assert outbox_send(email_id=email.pk, now=NOW + timedelta(days=1)) is False
+    assert mail.outbox == [] and fresh(email).attempts == 1
+
+
+def test_each_attempt_checks_again(org_a, quiet_broker, checker, settings):
+    # DOMAIN N-1: an SMTP retry hours later sends to whoever may see the case then
+    settings.EMAIL_BACKEND = f"{__name__}.FailingBackend"
+    email = enqueue_for_readers(org_a)
+    checker.update({"a@org.example", "b@org.example"})
+    assert outbox_send(email_id=email.pk, now=NOW) is False
+    assert fresh(email).dropped == []
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    checker.discard("a@org.example")
+    assert outbox_sweep(now=NOW + timedelta(hours=1)) == 1
+
+    (sent,) = mail.outbox
+    assert sent.to == ["b@org.example"]
+    assert fresh(email).dropped == ["a@org.example"]
+
+
+def test_a_failing_check_is_retried_like_a_failing_server(org_a, quiet_broker, settings):
+    # DOMAIN N-5: nothing is sent unchecked, nothing is lost
+    settings.OUTBOX_RECIPIENT_CHECK = f"{__name__}.broken_check"
+    email = enqueue_for_readers(org_a)
+
+    assert outbox_send(email_id=email.pk, now=NOW) is False
+
+    email = fresh(email)
+    assert (email.state, email.attempts) == (OutboxEmail.State.PENDING, 1)
+    assert email.next_attempt_at == NOW + BACKOFF_BASE
+    assert "database went away" in email.last_error
+    assert mail.outbox == []
+
+
+def test_without_the_setting_case_emails_wait(org_a, quiet_broker, settings):
+    # DOMAIN N-1: an unconfigured checker never means "send to everyone"
+    del settings.OUTBOX_RECIPIENT_CHECK
+    email = enqueue_for_readers(org_a)
+
+    assert outbox_send(email_id=email.pk, now=NOW) is False
+
+    email = fresh(email)
+    assert email.state == OutboxEmail.State.PENDING
+    assert "OUTBOX_RECIPIENT_CHECK" in email.last_error
+    assert mail.outbox == []
+
+
+def test_an_email_for_no_audience_is_not_checked(org_a, quiet_broker, settings):
+    # Care's own emails and answers to strangers: sent as addressed
+    settings.OUTBOX_RECIPIENT_CHECK = f"{__name__}.broken_check"
+    email = enqueue(org_a)
+
+    assert fresh(email).audience == OutboxEmail.Audience.NONE
+    assert outbox_send(email_id=email.pk, now=NOW) is True
+    assert fresh(email).dropped == []
+
+
+def test_an_audience_needs_a_known_name_and_an_organization(db):
+    kwargs = {"key": "k", "to": ["a@example.com"], "subject": "s", "text": "t", "now": NOW}
+    with pytest.raises(ValueError):
+        outbox_enqueue(organization_id=None, audience=OutboxEmail.Audience.CASE_READERS, **kwargs)
+    with pytest.raises(ValueError):
+        outbox_enqueue(organization_id=None, audience="everyone", **kwargs)
+
+
+# --- N-3: replies reach the inbound path -------------------------------------------------------
+
+
+def test_every_email_is_answered_to_the_inbound_address(org_a, quiet_broker, settings, checker):
+    # DOMAIN N-3: Reply-To is INBOUND_ADDRESS in every setup
+    settings.INBOUND_ADDRESS = "replies@inbound.example"
+    checker.add("a@org.example")
+    emails = [enqueue(org_a), enqueue_for_readers(org_a)]
+
+    for email in emails:
+        assert outbox_send(email_id=email.pk, now=NOW) is True
+
+    assert [m.reply_to for m in mail.outbox] == [["replies@inbound.example"]] * 2
+    for message in mail.outbox:
+        head = message.message().as_string().split("\n\n", 1)[0]
+        assert "Reply-To: replies@inbound.example" in head.splitlines()
