@@ -337,3 +337,242 @@ def test_broker_down_the_service_succeeds_and_the_sweep_sends(
 
     assert len(mail.outbox) == 1
     assert rows(case)[0].state == OutboxEmail.State.SENT
+
+
+# --- N-1: the actor named rightly; "You …" only to the actor -----------------------------------
+
+
+@pytest.fixture
+def dana(org_a):
+    """A second designated contact, who asked for every case's email."""
+    from accounts.models import AccessLevel
+    from tests.factories import member_of
+
+    user = member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "dana@org-a.example")
+    user.display_name = "Dana Doe"
+    user.save(update_fields=["display_name"])
+    return user
+
+
+@pytest.fixture
+def dc2(org_a):
+    from accounts.models import AccessLevel
+    from tests.factories import member_of
+
+    user = member_of(org_a, AccessLevel.DESIGNATED_CONTACT, "dc2@org-a.example")
+    user.email_all_cases = True
+    user.save(update_fields=["email_all_cases"])
+    return user
+
+
+def test_confirming_the_solution_names_who_did_it(
+    org_a, dc_a, dana, dc2, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-1 (issue 13: dc2 was told "You confirmed the solution" when dc1 did it)
+    case = make_case(org_a, dc_a, "solution_proposed")
+
+    with django_capture_on_commit_callbacks(execute=True), acting_as(dana):
+        services.case_confirm_solution(
+            case=case, actor=dana, body="Works now, thanks.", channel=Channel.PORTAL, now=NOW
+        )
+
+    (others,) = [row for row in rows(case) if not row.idempotency_key.endswith("-you")]
+    assert others.to == sorted([dc_a.email, dc2.email])  # the contact, the opted-in one
+    for body in (others.body_text, others.body_html):
+        assert "Dana Doe confirmed the solution." in body
+        assert "Dana Doe wrote:" in body
+        assert "You " not in body
+    assert "Works now, thanks." in others.body_text
+    assert all("You confirmed" not in m.body for m in mail.outbox if m.to != [dana.email])
+
+
+def test_the_actor_among_the_recipients_gets_a_row_of_their_own(
+    org_a, dc_a, dc2, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-1, N-5: its own key, its own Message-ID, sent like any other
+    case = make_case(org_a, dc_a, "solution_proposed")
+
+    with django_capture_on_commit_callbacks(execute=True), acting_as(dc2):
+        services.case_confirm_solution(
+            case=case, actor=dc2, body="Confirmed.", channel=Channel.PORTAL, now=NOW
+        )
+
+    mine, others = sorted(rows(case), key=lambda r: not r.idempotency_key.endswith("-you"))
+    assert mine.to == [dc2.email] and others.to == [dc_a.email]
+    assert mine.idempotency_key == others.idempotency_key + "-you"
+    assert mine.message_id != others.message_id
+    assert mine.message_id == message_id_for(mine.idempotency_key, references.message_id_hint(case))
+    assert "You confirmed the solution." in mine.body_text
+    assert "You wrote:" in mine.body_text and "You wrote:" in mine.body_html
+    assert f"{dc2.display_name} confirmed the solution." in others.body_text
+    assert {r.state for r in rows(case)} == {OutboxEmail.State.SENT}
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([dc2.email, dc_a.email])
+
+
+@pytest.mark.parametrize(
+    ("action", "start", "did"),
+    [
+        ("case_close", "investigation", "closed the case"),
+        ("case_cancel", "investigation", "closed the case"),
+        ("case_reopen", "resolved", "reopened the case"),
+    ],
+)
+def test_every_customer_status_change_names_who_did_it(org_a, dc_a, dana, action, start, did):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, start)
+    kwargs = {"reason": "It broke again."} if action == "case_reopen" else {}
+
+    with acting_as(dana):
+        getattr(services, action)(case=case, actor=dana, channel=Channel.PORTAL, now=NOW, **kwargs)
+
+    (row,) = rows(case)  # Dana did not ask for every case's email: only the contact hears
+    assert row.to == [dc_a.email]
+    assert f"Dana Doe {did}." in row.body_text
+    assert f"You {did}" not in row.body_text
+
+
+def test_care_s_changes_are_told_without_you(org_a, dc_a, analyst, manager):
+    # DOMAIN N-1: only a customer who acted is "You"; care is Customer Care
+    case = make_case(org_a, dc_a, "investigation", priority="medium")
+
+    with scopes_disabled():
+        services.case_propose_solution(
+            case=case, actor=analyst, body="Upgrade.", channel=Channel.ADMIN, now=NOW
+        )
+        services.case_change_priority(
+            case=case, actor=manager, priority="high", channel=Channel.ADMIN, now=NOW
+        )
+
+    proposal, priority = rows(case)
+    assert "Customer Care wrote:" in proposal.body_text
+    assert "Customer Care changed the priority" in priority.body_text
+    for row in (proposal, priority):
+        assert not row.idempotency_key.endswith("-you")
+        assert "You " not in row.body_text
+
+
+def test_opening_tells_the_opener_we_received_it_and_the_others_who_opened_it(org_a, dana, dc2):
+    # DOMAIN N-1
+    case = open_case(dana, org_a, subject="Calls drop", now=NOW)
+
+    mine, others = sorted(rows(case), key=lambda r: not r.idempotency_key.endswith("-you"))
+    assert mine.to == [dana.email]
+    assert f"We received your case {case.display_number}." in mine.body_text
+    assert others.to == [dc2.email]
+    assert f"Dana Doe opened case {case.display_number}." in others.body_text
+    assert "your case" not in others.body_text.split("\n", 1)[0].lower()
+
+
+def test_the_case_page_no_longer_says_you_confirmed_to_everyone():
+    # DOMAIN N-1: the next step of a confirmed solution reads rightly for any reader
+    assert "You confirmed" not in emails.NEXT_STEP["problem_resolved"]
+
+
+# --- [Action needed] in the subject of an email that asks the customer to act -----------------
+
+
+@pytest.mark.parametrize("service", ["case_request_info", "case_propose_solution"])
+def test_an_email_that_asks_for_action_says_so_in_its_subject(org_a, dc_a, ro_a, analyst, service):
+    # DOMAIN N-1, N-2, F-1: designated contacts only; the case part and the token stay
+    ro_a.email_all_cases = True
+    ro_a.save(update_fields=["email_all_cases"])
+    case = make_case(org_a, dc_a, "investigation")
+
+    with scopes_disabled():
+        getattr(services, service)(
+            case=case, actor=analyst, body="Please do X.", channel=Channel.ADMIN, now=NOW
+        )
+
+    (row,) = rows(case)
+    token = references.reference_token(case)
+    assert row.subject == f"[Action needed] [Case {case.display_number}] {case.subject} [{token}]"
+    assert row.audience == OutboxEmail.Audience.CASE_DESIGNATED_CONTACTS
+    assert row.to == [dc_a.email]
+
+
+def test_an_email_that_only_informs_has_no_action_prefix(org_a, dc_a, analyst):
+    # DOMAIN N-1
+    case = make_case(org_a, dc_a, "investigation", priority="medium")
+
+    with scopes_disabled():
+        services.case_post_update(case=case, actor=analyst, body="Looking.", now=NOW)
+        services.case_restore_service(
+            case=case, actor=analyst, pending="rca", channel=Channel.ADMIN, now=NOW
+        )
+        services.case_change_priority(
+            case=case, actor=analyst, priority="high", channel=Channel.ADMIN, now=NOW
+        )
+        services.case_resolve(case=case, actor=analyst, channel=Channel.ADMIN, now=NOW)
+
+    assert len(rows(case)) == 4
+    for row in rows(case):
+        assert row.subject.startswith(f"[Case {case.display_number}] ")
+        assert row.audience == OutboxEmail.Audience.CASE_READERS
+
+
+def test_a_long_subject_keeps_the_action_prefix_and_the_token(org_a, dc_a, analyst):
+    # DOMAIN N-2: never cut off, prefix and token both
+    case = make_case(org_a, dc_a, "investigation", subject="y" * 250)
+
+    with scopes_disabled():
+        services.case_request_info(
+            case=case, actor=analyst, body="Logs?", channel=Channel.ADMIN, now=NOW
+        )
+
+    (row,) = rows(case)
+    assert len(row.subject) == 255
+    assert row.subject.startswith(f"[Action needed] [Case {case.display_number}] yyy")
+    assert row.subject.endswith(f"… [{references.reference_token(case)}]")
+    assert references.case_number_from_reply(subject="Re: " + row.subject, message_ids=[]) == (
+        case.number
+    )
+
+
+# --- links follow SITE_URL; replies go to the inbound address ---------------------------------
+
+
+def test_links_follow_site_url(org_a, dc_a, settings, worker, django_capture_on_commit_callbacks):
+    # Issue 13: `make run` on another port links to that port, not localhost:8000
+    settings.SITE_URL = "http://127.0.0.1:8123"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = open_case(dc_a, org_a, now=NOW)
+
+    link = f"http://127.0.0.1:8123/cases/{case.display_number}/"
+    (sent,) = mail.outbox
+    assert link in sent.body
+    assert f'href="{link}"' in sent.alternatives[0][0]
+    assert "localhost:8000" not in sent.body + sent.alternatives[0][0]
+
+
+def test_a_case_email_is_answered_to_the_inbound_address(
+    org_a, dc_a, settings, worker, django_capture_on_commit_callbacks
+):
+    # DOMAIN N-3
+    settings.INBOUND_ADDRESS = "replies@inbound.example"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        open_case(dc_a, org_a, now=NOW)
+
+    (sent,) = mail.outbox
+    assert sent.reply_to == ["replies@inbound.example"]
+
+
+def test_service_level_alerts_go_to_care_only(org_a, dc_a, analyst, manager, settings):
+    # DOMAIN S-6, N-1: an SLA alert is care's; no customer receives it, and its link
+    # follows SITE_URL
+    from cases.sla.sweep import sla_sweep
+
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    case = open_case(dc_a, org_a, now=NOW, priority="high")
+
+    sla_sweep(now=NOW + timedelta(days=3))
+
+    with scopes_disabled():
+        alerts = list(OutboxEmail.unscoped.filter(idempotency_key__startswith="sla-"))
+    assert alerts
+    for alert in alerts:
+        assert alert.to == [manager.email]
+        assert alert.audience == OutboxEmail.Audience.NONE
+        assert "http://127.0.0.1:8123/" in alert.body_text
+        assert case.display_number in alert.subject
