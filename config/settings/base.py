@@ -80,6 +80,9 @@ MIDDLEWARE = [
 TENANT_SCOPE_FOR_USER = "accounts.middleware.enter_scope_for"
 # The tenant model, named for the ground floor (the audit log), which imports no app.
 TENANT_MODEL = "accounts.Organization"
+# Who may still receive a case email when the outbox sends it (N-1): the outbox (core)
+# names no app, so it calls this checker by its setting.
+OUTBOX_RECIPIENT_CHECK = "accounts.notifications.entitled_recipients"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
