@@ -36,6 +36,26 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 290.0},
     },
+    # Inbound email (N-3): the IMAP mailbox (INBOUND_IMAP_URL) and the drop folder
+    # (INBOUND_MAILDIR); each task does nothing when its setting is empty, and holds a cache
+    # lock so two ticks never read one mailbox at once. A run that could not start in time
+    # is dropped: the next one does the same work.
+    "poll-imap": {
+        "task": "inbound.tasks.poll_imap",
+        "schedule": 60.0,
+        "options": {"expires": 55.0},
+    },
+    "sweep-maildir": {
+        "task": "inbound.tasks.sweep_maildir",
+        "schedule": 30.0,
+        "options": {"expires": 25.0},
+    },
+    # Messages stored but not yet handled (their handling failed) are tried again.
+    "inbound-handle-waiting": {
+        "task": "inbound.tasks.handle_waiting",
+        "schedule": 300.0,
+        "options": {"expires": 290.0},
+    },
     # Holiday snapshots only ever gain years; existing years never change (B-1).
     "extend-holiday-snapshots": {
         "task": "accounts.tasks.extend_holiday_snapshots",
