@@ -30,7 +30,8 @@ from core.outbox.services import outbox_enqueue
 NEXT_STEP = {
     SubStatus.NEW: "Customer Care will review the case shortly.",
     SubStatus.INVESTIGATION: "Customer Care is investigating.",
-    SubStatus.CUSTOMER_RESPONDED: "Customer Care will review your response.",
+    # Read by everyone who follows the case, not only who responded: no "your".
+    SubStatus.CUSTOMER_RESPONDED: "Customer Care will review the response.",
     SubStatus.INFO_REQUIRED: "Customer Care needs information from you: please reply with "
     "an update on the case.",
     SubStatus.PENDING_PERMANENT_SOLUTION: "The service is restored; a permanent solution is "

@@ -429,6 +429,7 @@ def test_every_customer_status_change_names_who_did_it(org_a, dc_a, dana, action
     assert row.to == [dc_a.email]
     assert f"Dana Doe {did}." in row.body_text
     assert f"You {did}" not in row.body_text
+    assert "your response" not in row.body_text
 
 
 def test_care_s_changes_are_told_without_you(org_a, dc_a, analyst, manager):

@@ -395,3 +395,45 @@ def test_a_rolled_back_decision_sends_nothing(
     ring.assert_not_called()
     with scopes_disabled():
         assert Escalation.unscoped.get(pk=escalation.pk).state == "requested"
+
+
+# --- N-1: the customer's escalation emails, for the case's readers ---------------------------
+
+
+def test_the_customer_s_emails_are_checked_again_and_care_s_are_not(case, dc_a, manager):
+    # DOMAIN N-1: the customer's rows name the case's readers; care's go as addressed
+    escalate(case, dc_a)
+
+    customer, care = rows(case)
+    assert customer.audience == OutboxEmail.Audience.CASE_READERS
+    assert care.audience == OutboxEmail.Audience.NONE
+
+
+def test_a_decision_does_not_say_your_escalation_to_those_who_did_not_ask(
+    case, dc_a, requester, manager
+):
+    # DOMAIN N-1: "You …" (and "your escalation") only to whoever acted
+    escalation = escalate(case, requester)
+    before = rows(case)
+
+    with scopes_disabled():
+        services.escalation_reject(escalation=escalation, actor=manager, explanation="No.", now=NOW)
+
+    (row,) = new_rows(case, before)
+    assert dc_a.email in row.to
+    assert "The escalation of this case was not accepted." in row.body_text
+    assert "your escalation" not in row.body_text.lower()
+
+
+def test_escalation_links_follow_site_url(case, dc_a, manager, settings):
+    # Issue 13: links use SITE_URL, for the customer and for care
+    settings.SITE_URL = "http://127.0.0.1:8123"
+
+    escalation = escalate(case, dc_a)
+
+    customer, care = rows(case)
+    assert f"http://127.0.0.1:8123/cases/{case.display_number}/" in customer.body_text
+    assert (
+        f"http://127.0.0.1:8123/admin/escalations/escalation/{escalation.pk}/change/"
+        in care.body_text
+    )

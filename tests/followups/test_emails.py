@@ -7,6 +7,7 @@ import pytest
 from cases.emails import subject_for
 from cases.links import case_url
 from cases.references import reference_token, thread_id
+from core.outbox.models import OutboxEmail
 from followups.sweep import followup_sweep
 from tests.cases import NOW, acting_as, make_case
 from tests.followups.helpers import (
@@ -128,3 +129,38 @@ def test_a_long_subject_never_loses_the_reference_token(org_a, dc_a, analyst):
     assert subject.startswith(f"[Action needed] [Case {case.display_number}] Second reminder: ")
     assert subject.endswith(f"[{reference_token(case)}]")
     assert "…" in subject
+
+
+def test_the_reminders_ask_for_action_and_the_final_email_only_tells(waiting):
+    # DOMAIN N-1, F-2 … F-4: all three go to designated contacts (checked again when sent);
+    # only the reminders ask the customer to act
+    for moment in (R1, R2, CLOSE):
+        followup_sweep(now=moment)
+
+    first, second, final = followup_emails(waiting)
+    for email in (first, second, final):
+        assert email.audience == OutboxEmail.Audience.CASE_DESIGNATED_CONTACTS
+    assert first.subject.startswith("[Action needed] ")
+    assert second.subject.startswith("[Action needed] ")
+    assert not final.subject.startswith("[Action needed]")
+
+
+def test_a_read_only_contact_is_not_reminded(org_a, ro_a, dc_a, analyst):
+    # DOMAIN N-1, T-4: the reminder asks for what only a designated contact can do
+    case = make_case(org_a, ro_a, "investigation")
+    ask(case, analyst, now=NOW)
+
+    followup_sweep(now=R1)
+
+    assert followup_emails(case) == []  # nobody else asked for every case's email
+
+
+def test_the_reminder_links_follow_site_url(waiting, settings):
+    # Issue 13: links use SITE_URL
+    settings.SITE_URL = "http://127.0.0.1:8123"
+
+    followup_sweep(now=R1)
+
+    [email] = followup_emails(waiting)
+    link = f"http://127.0.0.1:8123/cases/{waiting.display_number}/"
+    assert link in email.body_text and f'href="{link}"' in email.body_html
