@@ -430,3 +430,35 @@ def test_access_lost_between_the_decision_and_the_sending(
             assert row.reason == "Nobody it was addressed to may see the case any more."
         else:
             assert row.state == OutboxEmail.State.SENT
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_case_opened_access_lost_between_the_decision_and_the_sending(
+    change, check, org_a, dc_a, reseller_dc, end_user_org, analyst, manager
+):
+    # DOMAIN N-1, N-5: the acknowledgement of a new case. Its opener is its contact, who had
+    # to be a designated contact to open it, so only the sending can find them without access.
+    scene = _scene(change, org_a, dc_a, reseller_dc, end_user_org, analyst, manager)
+    org = scene.case.organization
+    before = _all_rows()
+    case = open_case(scene.person, org, now=NOW)
+    rows = _new_rows(before)
+    assert sorted(a for row in rows for a in row.to) == sorted(
+        [scene.person.email, scene.witness.email]
+    )
+    mail.outbox = []
+
+    scene.case = case
+    CHANGES[change](scene)
+    for row in rows:
+        outbox_send(email_id=row.pk, now=NOW)
+
+    person, witness = _still_reaches(KINDS[0], change)  # it only informs
+    received = {address for message in mail.outbox for address in message.to}
+    assert (scene.person.email in received) is person
+    assert (scene.witness.email in received) is witness
+    with scopes_disabled():
+        states = {tuple(row.to): row.state for row in OutboxEmail.unscoped.filter(case_id=case.pk)}
+    withheld = OutboxEmail.State.WITHHELD
+    assert (states[(scene.person.email,)] == withheld) is not person
+    assert (states[(scene.witness.email,)] == withheld) is not witness
