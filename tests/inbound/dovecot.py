@@ -1,4 +1,4 @@
-"""A real IMAP server for the tests: Debian's dovecot, started per test on the loopback.
+"""A real IMAP server for the tests: Debian's dovecot, started by the test run on the loopback.
 
 ``dovecot_server`` (one per test module) writes a minimal configuration into a fresh folder
 (plain IMAP on 127.0.0.1 and a free port, users in a passwd-file, mail in a Maildir in each
@@ -7,13 +7,14 @@ answers and stops it at the end. ``dovecot`` (per test) adds a user with an empt
 Where dovecot is not installed or cannot start, the test is skipped and says why.
 ``.ci/run`` installs it (``dovecot-imapd``); it is never started as a system service.
 
-As an ordinary user every dovecot process runs as that user. As root (CI), dovecot refuses
-to run its login processes or to open mail as root: those run as Debian's ``dovenull`` and
-``dovecot`` users, and the mail as ``nobody``.
+As an ordinary user every dovecot process runs as that user (no chroot). As root (CI),
+dovecot refuses to run its login processes or to open mail as root: those run as Debian's
+``dovenull`` and ``dovecot`` users, and the mail as ``nobody``.
 """
 
 from __future__ import annotations
 
+import grp
 import imaplib
 import os
 import pwd
@@ -92,18 +93,28 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _users() -> tuple[str, str, pwd.struct_passwd]:
-    """Login user, internal user, and the owner of the mail."""
+def _accounts() -> tuple[str, pwd.struct_passwd]:
+    """The configuration lines naming the accounts dovecot's processes run as, and the
+    owner of the mail."""
     me = pwd.getpwuid(os.getuid())
     if me.pw_uid != 0:
-        return me.pw_name, me.pw_name, me
+        group = grp.getgrgid(me.pw_gid).gr_name
+        lines = (
+            f"default_login_user = {me.pw_name}\n"
+            f"default_internal_user = {me.pw_name}\n"
+            f"default_internal_group = {group}\n"
+        )
+        return lines, me
     try:
-        return "dovenull", "dovecot", pwd.getpwnam("nobody")
+        pwd.getpwnam("dovenull"), pwd.getpwnam("dovecot")
+        return "default_login_user = dovenull\ndefault_internal_user = dovecot\n", pwd.getpwnam(
+            "nobody"
+        )
     except KeyError:
         pytest.skip("dovecot runs as root here but the users dovenull/dovecot/nobody are missing")
 
 
-def _config(root: Path, port: int, login_user: str, internal_user: str, mail_uid: int) -> str:
+def _config(root: Path, port: int, accounts: str, mail_uid: int) -> str:
     return f"""\
 protocols = imap
 listen = 127.0.0.1
@@ -114,9 +125,7 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
-default_login_user = {login_user}
-default_internal_user = {internal_user}
-first_valid_uid = {mail_uid}
+{accounts}first_valid_uid = {mail_uid}
 last_valid_uid = {mail_uid}
 mail_location = maildir:~/Maildir
 passdb {{
@@ -127,7 +136,12 @@ userdb {{
   driver = passwd-file
   args = username_format=%u {root}/users/%u
 }}
+# No chroot: an ordinary user may not, and a test server needs no jail.
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     address = 127.0.0.1
     port = {port}
@@ -193,7 +207,7 @@ def running_dovecot() -> Iterator[_Server]:
     binary = _dovecot_binary()
     if binary is None:
         pytest.skip("dovecot is not installed (Debian: apt-get install dovecot-imapd)")
-    login_user, internal_user, mail_owner = _users()
+    accounts, mail_owner = _accounts()
     # Not pytest's tmp_path: as root, the unprivileged dovecot processes must be able to
     # reach the folder, and pytest's base folder is private to its user.
     root = Path(tempfile.mkdtemp(prefix="portal-dovecot-"))
@@ -203,7 +217,7 @@ def running_dovecot() -> Iterator[_Server]:
         (root / "users").mkdir()
         port = _free_port()
         conf = root / "dovecot.conf"
-        conf.write_text(_config(root, port, login_user, internal_user, mail_owner.pw_uid))
+        conf.write_text(_config(root, port, accounts, mail_owner.pw_uid))
         with open(root / "stderr.log", "wb") as stderr:
             process = subprocess.Popen(
                 [binary, "-F", "-c", str(conf)],
