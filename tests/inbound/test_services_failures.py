@@ -17,11 +17,14 @@ from inbound import handling
 from inbound import services as inbound_services
 from inbound.models import InboundMessage
 from inbound.services import MAX_ATTEMPTS, inbound_handle_waiting
-from tests.cases import NOW, acting_as, make_case, reload
+from tests.cases import NOW, acting_as, make_case, migrated_data_restored, postgres_only, reload
+from tests.helpers.concurrency import race
 from tests.inbound.messages import load
 from tests.inbound.test_services import answers, email_reply, media, receive, updates
 
-__all__ = ["media"]  # the module's attachments go to the test's own folder
+# Fixtures used by name: the test's own attachment folder; the seed put back after the
+# PostgreSQL tests' real commits.
+__all__ = ["media", "migrated_data_restored"]
 
 Outcome = InboundMessage.Outcome
 
@@ -193,3 +196,34 @@ def test_a_message_handled_elsewhere_is_not_handled_again(case):
     assert inbound_services._attempt(message.pk, None, NOW + timedelta(hours=1)) is False
     with scopes_disabled():
         assert CaseUpdate.unscoped.filter(case_id=case.pk).count() == 1
+
+
+# --- at the same moment (PostgreSQL: row locks) -------------------------------------------
+
+
+@postgres_only
+def test_deliveries_of_one_message_at_the_same_moment_post_once(org_a, dc_a):
+    # DOMAIN N-3: the unique key decides which delivery stores it; one handles it
+    case = make_case(org_a, dc_a, "investigation")
+    raw = email_reply(case, message_id="<race@client.example>")
+
+    results = race(*[lambda: receive(raw)] * 4)
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert len({r.pk for r in results}) == 1
+    assert len(updates(case)) == 1 and InboundMessage.objects.get().outcome == Outcome.POSTED
+
+
+@postgres_only
+def test_sweeps_at_the_same_moment_handle_a_waiting_message_once(org_a, dc_a, monkeypatch):
+    # DOMAIN N-3: a message being handled is skipped (SKIP LOCKED), then found handled
+    case = make_case(org_a, dc_a, "investigation")
+    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: False)
+    receive(email_reply(case))
+    monkeypatch.undo()
+    later = NOW + timedelta(minutes=3)
+
+    results = race(*[lambda: inbound_handle_waiting(now=later)] * 3)
+
+    assert sorted(results) == [0, 0, 1], results
+    assert len(updates(case)) == 1
