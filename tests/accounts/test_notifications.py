@@ -11,6 +11,7 @@ from django.core import mail
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.models import AccessLevel, Membership, Organization, ResellerLink, User
 from accounts.notifications import Audience, case_email_recipients, entitled_recipients
@@ -108,8 +109,8 @@ def test_care_update_is_emailed_to_opted_in_designated_contacts(org_a, dc_a, ana
 
 @pytest.fixture
 def check(settings):
-    # The project's checker (config/settings/base.py names it too).
-    settings.OUTBOX_RECIPIENT_CHECK = "accounts.notifications.entitled_recipients"
+    """The project's own checker, which the settings name (N-1)."""
+    assert import_string(settings.OUTBOX_RECIPIENT_CHECK) is entitled_recipients
 
 
 def _entitled(org, addresses, audience=Audience.CASE_READERS):
