@@ -47,14 +47,21 @@ $(VENV)/.installed-dev: requirements-dev.lock requirements.lock
 	@touch $@ $(VENV)/.installed
 
 # Printed just before the processes start. The logins come from the same list seed_demo
-# uses (demo.accounts.DEMO_LOGINS), the address and the password from the settings.
+# uses (demo.accounts.DEMO_LOGINS), the address and the password from the settings. It
+# also makes the email drop folder (INBOUND_MAILDIR, var/mail/inbox/{new,cur,tmp} unless
+# set otherwise), so a reply can be saved there before beat's first sweep.
 define DEMO_BANNER
 from django.conf import settings
 from demo.accounts import DEMO_LOGINS
+from inbound.maildir import ensure_maildir
 print(f"  Support portal: {settings.SITE_URL}/  (DEBUG {'on' if settings.DEBUG else 'off'})")
 print(f"  Demo logins (password: {settings.DEMO_PASSWORD}):")
 for email, what in DEMO_LOGINS:
     print(f"    {email:24} {what}")
+if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+    print(f"  Sent email is written to {settings.EMAIL_FILE_PATH}/")
+if settings.INBOUND_MAILDIR:
+    print(f"  Replies by email: save them into {ensure_maildir(settings.INBOUND_MAILDIR)}/new/")
 print("  Ctrl-C stops web, worker and beat.")
 endef
 export DEMO_BANNER
