@@ -509,9 +509,9 @@ def test_an_email_that_only_informs_has_no_action_prefix(org_a, dc_a, analyst):
         assert row.audience == OutboxEmail.Audience.CASE_READERS
 
 
-def test_a_long_subject_keeps_the_action_prefix_and_the_token(org_a, dc_a, analyst):
-    # DOMAIN N-2: never cut off, prefix and token both
-    case = make_case(org_a, dc_a, "investigation", subject="y" * 250)
+def test_the_longest_subject_keeps_the_action_prefix_and_the_token(org_a, dc_a, analyst):
+    # DOMAIN N-2: a case subject of the longest length fits whole, prefix and token both
+    case = make_case(org_a, dc_a, "investigation", subject="y" * 200)
 
     with scopes_disabled():
         services.case_request_info(
@@ -519,12 +519,23 @@ def test_a_long_subject_keeps_the_action_prefix_and_the_token(org_a, dc_a, analy
         )
 
     (row,) = rows(case)
+    token = references.reference_token(case)
+    assert row.subject == f"[Action needed] [Case {case.display_number}] {'y' * 200} [{token}]"
     assert len(row.subject) == 255
-    assert row.subject.startswith(f"[Action needed] [Case {case.display_number}] yyy")
-    assert row.subject.endswith(f"… [{references.reference_token(case)}]")
     assert references.case_number_from_reply(subject="Re: " + row.subject, message_ids=[]) == (
         case.number
     )
+
+
+def test_a_labelled_subject_is_shortened_before_the_token(org_a, dc_a):
+    # DOMAIN N-2: with a label the case subject gives way, never the token
+    case = make_case(org_a, dc_a, "investigation", subject="y" * 200)
+
+    subject = emails.subject_for(case, "Escalation not accepted", action=True)
+
+    assert len(subject) == 255
+    assert subject.startswith(f"[Action needed] [Case {case.display_number}] Escalation not")
+    assert subject.endswith(f"y… [{references.reference_token(case)}]")
 
 
 # --- links follow SITE_URL; replies go to the inbound address ---------------------------------
