@@ -4,6 +4,7 @@ message is stored before it moves, and a message is never posted twice (N-3)."""
 from __future__ import annotations
 
 import logging
+import ssl
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
@@ -72,6 +73,19 @@ def test_the_url_is_decoded_and_names_its_defaults():
 def test_an_unusable_url_is_refused(url):
     with pytest.raises(ImapConfigError):
         parse_imap_url(url)
+
+
+def test_imaps_verifies_the_server_certificate_and_names_a_timeout():
+    with mock.patch.object(imap.imaplib, "IMAP4_SSL") as connect:
+        connect.return_value.login.side_effect = imap.imaplib.IMAP4.error(b"stop here")
+        result = imap_poll(url="imaps://u:p@mail.example.com/INBOX", processed_folder="Done")
+
+    assert "stop here" in result.error
+    (host, port), kwargs = connect.call_args
+    assert (host, port, kwargs["timeout"]) == ("mail.example.com", 993, imap.SOCKET_TIMEOUT)
+    context = kwargs["ssl_context"]
+    assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+    connect.return_value.logout.assert_called_once()
 
 
 @pytest.mark.parametrize("processed", ["", "INBOX", "inbox"])
