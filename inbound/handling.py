@@ -170,7 +170,7 @@ def _case_named(parsed: ParsedMessage) -> Case | None:
     )
     if number is None:
         return None
-    return Case.unscoped.select_related("organization").filter(number=number).first()
+    return Case.unscoped.filter(number=number).first()
 
 
 # --- 6. who may post --------------------------------------------------------------------

@@ -78,8 +78,10 @@ def inbound_receive(raw: bytes, *, transport: str, now: datetime | None = None) 
     if not created:
         log.info("Inbound email %s received again; already stored.", message.pk)
         return message
-    _attempt(message.pk, parsed, now)
-    with scopes_disabled():
+    handled = _attempt(message.pk, parsed, now)
+    if handled is not None:
+        return handled
+    with scopes_disabled():  # left waiting (or handled meanwhile by a sweep): as stored now
         return InboundMessage.objects.defer("raw").get(pk=message.pk)
 
 
@@ -100,8 +102,11 @@ def _store(
         received_at=now,
     )
     try:
-        with transaction.atomic():
-            message.save(force_insert=True)
+        if transaction.get_autocommit():
+            message.save(force_insert=True)  # one statement, a transaction of its own
+        else:
+            with transaction.atomic():  # inside the caller's transaction: a savepoint
+                message.save(force_insert=True)
     except IntegrityError:
         existing = InboundMessage.objects.defer("raw").filter(dedup_key=message.dedup_key).first()
         if existing is None:
@@ -110,9 +115,9 @@ def _store(
     return message, True
 
 
-def _attempt(pk: int, parsed: ParsedMessage | None, now: datetime) -> bool:
-    """Handle one waiting message; True when this call decided its outcome. Never raises:
-    a failure is recorded on the message for the retry sweep."""
+def _attempt(pk: int, parsed: ParsedMessage | None, now: datetime) -> InboundMessage | None:
+    """Handle one waiting message; the message when this call decided its outcome, else
+    None. Never raises: a failure is recorded on the message for the retry sweep."""
     try:
         if parsed is None:
             with scopes_disabled():
@@ -125,10 +130,10 @@ def _attempt(pk: int, parsed: ParsedMessage | None, now: datetime) -> bool:
             _record_failure(pk, parsed, exc, now)
         except Exception:  # the database is gone too: the sweep finds the row later
             log.exception("Inbound email %s: the failure could not be recorded.", pk)
-        return False
+        return None
 
 
-def _handle_locked(pk: int, parsed: ParsedMessage, now: datetime) -> bool:
+def _handle_locked(pk: int, parsed: ParsedMessage, now: datetime) -> InboundMessage | None:
     with scopes_disabled(), transaction.atomic():
         message = (
             InboundMessage.objects.select_for_update(skip_locked=True)
@@ -137,7 +142,7 @@ def _handle_locked(pk: int, parsed: ParsedMessage, now: datetime) -> bool:
             .first()
         )
         if message is None:
-            return False  # handled already, or being handled by another worker right now
+            return None  # handled already, or being handled by another worker right now
         handle(message, parsed, now=now)
         message.handled_at = now
         message.save(
@@ -152,7 +157,7 @@ def _handle_locked(pk: int, parsed: ParsedMessage, now: datetime) -> bool:
                 "answered_at",
             ]
         )
-    return True
+    return message
 
 
 def _record_failure(pk: int, parsed: ParsedMessage | None, exc: Exception, now: datetime) -> None:
@@ -205,4 +210,4 @@ def inbound_handle_waiting(*, now: datetime, limit: int = 100) -> int:
             .order_by("received_at", "id")
             .values_list("pk", flat=True)[:limit]
         )
-    return sum(_attempt(pk, None, now) for pk in due)
+    return sum(_attempt(pk, None, now) is not None for pk in due)

@@ -160,7 +160,7 @@ def test_a_failure_while_handling_rolls_back_and_is_retried_once_due(case, dc_a,
 
 def test_a_message_left_unhandled_by_a_crash_is_picked_up_by_the_sweep(case, monkeypatch):
     # DOMAIN N-3: stored, then the process died before handling it
-    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: False)
+    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: None)
     message = receive(email_reply(case))
     monkeypatch.undo()
     assert (message.outcome, message.attempts) == (Outcome.RECEIVED, 0)
@@ -193,7 +193,7 @@ def test_a_message_handled_elsewhere_is_not_handled_again(case):
     # DOMAIN N-3: the outcome is checked again under the lock
     message = receive(email_reply(case))
 
-    assert inbound_services._attempt(message.pk, None, NOW + timedelta(hours=1)) is False
+    assert inbound_services._attempt(message.pk, None, NOW + timedelta(hours=1)) is None
     with scopes_disabled():
         assert CaseUpdate.unscoped.filter(case_id=case.pk).count() == 1
 
@@ -218,7 +218,7 @@ def test_deliveries_of_one_message_at_the_same_moment_post_once(org_a, dc_a):
 def test_sweeps_at_the_same_moment_handle_a_waiting_message_once(org_a, dc_a, monkeypatch):
     # DOMAIN N-3: a message being handled is skipped (SKIP LOCKED), then found handled
     case = make_case(org_a, dc_a, "investigation")
-    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: False)
+    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: None)
     receive(email_reply(case))
     monkeypatch.undo()
     later = NOW + timedelta(minutes=3)
