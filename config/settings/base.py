@@ -240,8 +240,11 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # email's Reply-To) and come in by one of three transports: `manage.py receive_email` on
 # standard input (an MTA's pipe), an IMAP mailbox polled by beat (INBOUND_IMAP_URL,
 # imaps://user:password@host/INBOX), or a Maildir drop folder swept by beat (INBOUND_MAILDIR).
-INBOUND_ADDRESS = env.str(
-    "INBOUND_ADDRESS", default=parseaddr(DEFAULT_FROM_EMAIL)[1] or "care@support-portal.example"
+# Empty or unset: the address of DEFAULT_FROM_EMAIL.
+INBOUND_ADDRESS = (
+    env.str("INBOUND_ADDRESS", default="")
+    or parseaddr(DEFAULT_FROM_EMAIL)[1]
+    or "care@support-portal.example"
 )
 INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
 # Where handled messages move to on the IMAP server (created if missing).
