@@ -223,7 +223,7 @@ def main() -> None:
             t0 = time.perf_counter()
             message = inbound_receive(raw, transport="pipe")
             seconds[kind].append(time.perf_counter() - t0)
-            outcomes[message.outcome] += 1
+            outcomes[str(message.outcome)] += 1
         total = time.perf_counter() - begin
         repeat = messages[: args.repeat]
         begin = time.perf_counter()

@@ -12,9 +12,11 @@ from email.utils import make_msgid
 import pytest
 from django.conf import settings
 
+from accounts.models import Membership
 from cases.models import Attachment, Case, CaseEvent, CaseUpdate, Channel
 from cases.references import reference_token, thread_id
 from core.outbox.models import OutboxEmail
+from core.outbox.services import outbox_send
 from core.tenancy import scopes_disabled
 from followups.sweep import followup_sweep
 from inbound.models import InboundMessage
@@ -360,3 +362,37 @@ def test_the_update_counts_as_the_cases_last_public_modification(case):
     with scopes_disabled():
         event = CaseEvent.unscoped.get(case_id=case.pk, kind="update")
     assert event.channel == Channel.EMAIL and event.internal is False
+
+
+def test_the_answers_are_sent_as_automatic_replies_and_a_contacts_after_the_access_check(
+    org_a, dc_a, mailoutbox
+):
+    # DOMAIN N-3, N-4, N-5: sent by the outbox after commit; a case's answer only while the
+    # sender may still act on the case
+    closed = make_case(org_a, dc_a, "resolved")
+    receive(email_reply(closed))
+    receive(email_reply(None, sender="eve@elsewhere.example", subject="Hello"))
+
+    for answer in answers():
+        assert outbox_send(email_id=answer.pk, now=NOW)
+
+    by_recipient = {message.to[0]: message for message in mailoutbox}
+    assert set(by_recipient) == {"dc@org-a.example", "eve@elsewhere.example"}
+    for message in mailoutbox:
+        assert message.extra_headers["Auto-Submitted"] == "auto-replied"
+    assert "reopen" in by_recipient["dc@org-a.example"].body
+    assert by_recipient["eve@elsewhere.example"].subject == "Re: Hello"
+
+
+def test_a_case_answer_is_withheld_from_a_sender_who_lost_access_before_it_went_out(
+    org_a, dc_a, mailoutbox
+):
+    # DOMAIN N-1, T-6: the answer names the case; the send-time check applies to it too
+    closed = make_case(org_a, dc_a, "resolved")
+    receive(email_reply(closed))
+    Membership.unscoped.filter(user=dc_a).delete()
+
+    [answer] = answers()
+    assert outbox_send(email_id=answer.pk, now=NOW) is False
+    answer.refresh_from_db()
+    assert answer.state == OutboxEmail.State.WITHHELD and mailoutbox == []
