@@ -193,8 +193,6 @@ class _TextExtractor(HTMLParser):
         self.current = []
         if line:
             self.lines.append(self._prefix() + line)
-        elif self.lines and self.lines[-1].strip("> ") and not paragraph:
-            self.lines.append(self._prefix().rstrip())
         if paragraph and self.lines and self.lines[-1].strip("> "):
             self.lines.append(self._prefix().rstrip())
 

@@ -20,6 +20,10 @@ regards"). Around it, small documented steps:
    original text, so pasted logs and code keep their indentation.
 4. Quoted lines ("> ") left inside the reply (inline answers, bottom-posting) are dropped
    with their "… wrote:" line.
+5. Time is bounded: the library's patterns are slow on some long inputs (a line of
+   thousands of characters starting with "On", thousands of "Thanks," lines), so it sees
+   only the first lines of the text, each shortened in its middle; a reply longer than
+   that window is kept whole from where the window found no quote header or signature.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ from mailparser_reply.constants import MAIL_LANGUAGES
 from mailparser_reply.parser import EmailMessage as ReplyMessage
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl")
+# Step 5: the library's patterns take quadratic time on some long lines; it sees at most
+# this window of the text, and at most this many rejected sign-off candidates are tried.
+WINDOW_LINES = 600
+WINDOW_LINE_CHARS = 160
+MAX_SIGNATURE_CANDIDATES = 12
 
 _FORWARD_MARKER = re.compile(
     r"^[ \t]*(?:-{2,}[ \t]*(?:Forwarded message|Forwarded Message|Weitergeleitete Nachricht"
@@ -73,11 +82,19 @@ def reply_text(text: str, *, forwarded: bool = False) -> str:
 
 
 def _normalised(text: str) -> tuple[list[str], str]:
-    """The original lines, and the text as the library sees it: each line stripped, rules
-    blanked (the library's own rule handling deletes lines, which would shift them)."""
+    """The original lines, and the window of them the library sees (step 5): each line
+    stripped, rules blanked (the library's own rule handling deletes lines, which would
+    shift them), a long line shortened in its middle (its start and end are what the
+    library's patterns look at)."""
     lines = text.split("\n")
-    stripped = ["" if _RULE.match(line) else line.strip() for line in lines]
-    return lines, "\n".join(stripped)
+    seen = []
+    for line in lines[:WINDOW_LINES]:
+        line = "" if _RULE.match(line) else line.strip()
+        if len(line) > WINDOW_LINE_CHARS:
+            half = WINDOW_LINE_CHARS // 2
+            line = line[:half] + " … " + line[-half:]
+        seen.append(line)
+    return lines, "\n".join(seen)
 
 
 def _reader(text: str) -> ReplyMessage:
@@ -103,7 +120,9 @@ def _signature_start(reader: ReplyMessage, fragment: str) -> int:
     """Where the accepted signature starts in ``fragment`` (len(fragment): none)."""
     pattern = reader.SIGNATURE_REGEX
     position = 0
-    while position < len(fragment):
+    for _attempt in range(MAX_SIGNATURE_CANDIDATES):
+        if position >= len(fragment):
+            break
         match = pattern.search(fragment, position)
         if match is None:
             break
@@ -134,8 +153,10 @@ def _latest_reply(text: str) -> str:
         return text
     first = reader.replies[0]
     content = first.content  # stripped by the library
-    start = normalised.find(content) if content else -1
-    if start < 0:
+    if not content.strip():  # nothing but blank lines in the window
+        return text
+    start = normalised.find(content)
+    if start < 0:  # not expected: the library's text is the window's
         return first.body
     if first.headers and content.startswith(first.headers):
         offset = len(first.headers)
@@ -143,9 +164,12 @@ def _latest_reply(text: str) -> str:
         content = content[offset:]
     end = start + _signature_start(reader, content)
     first_line = normalised.count("\n", 0, start)
-    last_line = normalised.count("\n", 0, end)
-    if end > 0 and end <= len(normalised) and normalised[end - 1 : end] != "\n":
-        last_line += 1  # the line the end falls in is kept
+    if end >= len(normalised):  # no signature: up to the end of the window, and beyond
+        last_line = len(lines)
+    else:
+        last_line = normalised.count("\n", 0, end)
+        if end > 0 and normalised[end - 1] != "\n":
+            last_line += 1  # the line the end falls in is kept
     return "\n".join(line.rstrip() for line in lines[first_line:last_line])
 
 
