@@ -76,6 +76,11 @@ def test_procfile_declares_every_process():
         "EMAIL_URL",
         "DEFAULT_FROM_EMAIL",
         "SITE_URL",
+        "INBOUND_ADDRESS",
+        "INBOUND_IMAP_URL",
+        "INBOUND_IMAP_PROCESSED_FOLDER",
+        "INBOUND_MAILDIR",
+        "INBOUND_MAX_BYTES",
     ],
 )
 def test_env_example_documents(name):
