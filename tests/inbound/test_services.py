@@ -197,9 +197,9 @@ def test_the_reference_in_the_subject_alone_is_enough(case):
 
 
 def test_a_reply_posts_within_a_query_budget(case, django_assert_max_num_queries):
-    # DOMAIN N-3: store, lock, match, check the sender, post: a fixed number of statements
+    # DOMAIN N-3: store, lock, match, check the sender, post: 17 statements on SQLite today
     raw = email_reply(case)
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(20):
         message = receive(raw)
 
     assert message.outcome == Outcome.POSTED
