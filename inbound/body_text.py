@@ -189,12 +189,23 @@ class _TextExtractor(HTMLParser):
         return "> " * self.quote_depth
 
     def _break(self, *, paragraph: bool = False) -> None:
-        line = "".join(self.current).strip(" ")
+        """Ends the current line; ``paragraph`` also leaves one blank line after it."""
+        text = "".join(self.current)
+        line = text.rstrip(" ") if self.pre_depth else text.strip(" ")
         self.current = []
         if line:
             self.lines.append(self._prefix() + line)
-        if paragraph and self.lines and self.lines[-1].strip("> "):
-            self.lines.append(self._prefix().rstrip())
+        if paragraph:
+            self._blank()
+
+    def _blank(self) -> None:
+        if not self.lines:
+            return
+        last = self.lines[-1]
+        # Inside a quote, any quoted blank line will do; outside, only a truly empty one.
+        if (last.strip("> ") == "") if self.quote_depth else (last == ""):
+            return
+        self.lines.append(self._prefix().rstrip())
 
     # Parser callbacks ---------------------------------------------------------------------
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -236,8 +247,9 @@ class _TextExtractor(HTMLParser):
                 self.current.append(f" ({href})" if text else href)
             return
         if tag == "blockquote":
-            self._break(paragraph=True)
+            self._break()
             self.quote_depth = max(0, self.quote_depth - 1)
+            self._blank()
         elif tag == "pre":
             self._break(paragraph=True)
             self.pre_depth = max(0, self.pre_depth - 1)

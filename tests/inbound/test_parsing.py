@@ -1,0 +1,606 @@
+"""Reading received emails (inbound.parsing): the fixture corpus of real-looking messages,
+the strict From check, automatic messages and bounces, and messages that must not crash it."""
+
+from __future__ import annotations
+
+import random
+import time
+from email.message import EmailMessage
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from inbound.body_text import html_to_text
+from inbound.parsing import ParsedMessage, parse_message
+from inbound.reply_text import reply_text
+from tests.inbound.messages import (
+    CASE_MESSAGE_ID,
+    CASE_THREAD_ID,
+    TEN_MB,
+    crlf,
+    load,
+    names,
+    ten_megabyte_message,
+)
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SUBJECT = "[Case 00001234] VPN drops every hour [ref:abcdefghijklmnop]"
+
+
+def parse(name: str, **values: str) -> ParsedMessage:
+    return parse_message(load(name, **values))
+
+
+def email(body: str = "Hello\n", **headers: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Alice Customer <alice@customer.example>"
+    message["To"] = "care@support-portal.example"
+    message["Subject"] = "Re: " + SUBJECT
+    for name, value in headers.items():
+        del message[name.replace("_", "-")]
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
+
+
+# --- Replies from common clients: the sender's words only (N-3) -----------------------------
+
+
+REPLIES = {
+    "outlook_reply": (
+        "Hi Dana,\n\n"
+        "Thanks for the quick answer. The VPN still drops every hour, also after the client "
+        "update to 5.2.1.\nThe log says:\n\n"
+        "    12:00:01 tunnel down (peer timeout)\n"
+        "    12:00:04 tunnel up\n\n"
+        "Can you have a look?"
+    ),
+    "outlook_original_message": (
+        "The export works again since this morning, you can close the case."
+    ),
+    "gmail_reply": (
+        "Hello,\n\nI tried the new driver — same result. The printer queue stays paused.\n"
+        "Screenshots follow in a second email.\n\nBob"
+    ),
+    "apple_mail_reply": "Yes, restarting the router fixed it. You can close the case 👍",
+    "apple_mail_desktop_reply": (
+        "The certificate is renewed now, the warning is gone on all three servers.\n\nCarol"
+    ),
+    "plain_text_reply": "6.1.0-28-amd64 on all of them.\n\nYes, about ten minutes after boot.",
+    "html_only": (
+        "Hello team,\n\n"
+        'the backup job fails with "disk full" & stops.\nWe checked these volumes:\n\n'
+        "- /var <92%>\n- /srv\n\n"
+        "Details: status page (https://status.customer.example/backup/42)\n\nFrank"
+    ),
+    "base64_body": (
+        "Guten Tag,\n\n"
+        "die Größe der Datei übersteigt das Limit von 2 GB. Können Sie das Limit erhöhen?"
+    ),
+    "quoted_printable": (
+        "Bonjour,\n\nle problème est résolu depuis la mise à jour de ce matin ; merci pour "
+        "votre aide, l'équipe est très contente du résultat."
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REPLIES))
+def test_a_reply_keeps_only_what_its_sender_wrote(name):
+    # DOMAIN N-3: quoted reply and signature removed, whatever the client
+    parsed = parse(name)
+
+    assert parsed.reply_text == REPLIES[name]
+    assert parsed.sender == "alice@customer.example" and parsed.sender_problem == ""
+    assert parsed.automatic_reason == "" and parsed.bounce is None
+    assert parsed.subject.endswith(SUBJECT) and "\n" not in parsed.subject
+    assert parsed.message_id == f"<fixture.{name}@mail.customer.example>"
+    assert parsed.in_reply_to == (CASE_MESSAGE_ID,)
+    assert parsed.references == (CASE_THREAD_ID, CASE_MESSAGE_ID)
+
+
+@pytest.mark.parametrize(
+    ("name", "quoted"),
+    [
+        ("outlook_reply", "Please update the VPN client to 5.2.1"),
+        ("gmail_reply", "> Please install printer driver 3.4"),
+        ("plain_text_reply", "> Which kernel version runs on the affected hosts?"),
+        ("base64_body", "Mit freundlichen Grüßen\nJörg Müller"),
+    ],
+)
+def test_the_whole_text_is_kept_for_the_record(name, quoted):
+    # DOMAIN N-3: the stored message keeps everything
+    parsed = parse(name)
+
+    assert quoted in parsed.text and quoted not in parsed.reply_text
+    assert parsed.reply_text.split("\n")[0] in parsed.text
+
+
+def test_outlook_html_and_text_parts_give_the_text_part_and_the_logo_as_attachment():
+    # DOMAIN N-3: text/plain preferred; an inline image with a filename is an attachment
+    parsed = parse("outlook_reply")
+
+    assert "<p" not in parsed.text and "MsoNormal" not in parsed.text
+    [logo] = parsed.attachments
+    assert (logo.name, logo.content_type) == ("image001.png", "image/png")
+    assert logo.data.startswith(PNG_MAGIC)
+
+
+def test_html_only_mail_becomes_text_without_markup_or_scripts():
+    # DOMAIN N-3
+    parsed = parse("html_only")
+
+    for markup in ("<p", "<b>", "<li", "<a ", "&nbsp;", "&amp;", "alert(", "font-family"):
+        assert markup not in parsed.text
+    assert "> Which volume is full?" in parsed.text  # the quoted block, marked as quoted
+
+
+def test_a_forwarded_message_keeps_what_was_forwarded():
+    # DOMAIN N-3: the sender forwards to show the forwarded content
+    parsed = parse("forwarded")
+
+    assert parsed.reply_text.startswith("Here is the error our accountant got, see below.\n\n")
+    assert "---------- Forwarded message ---------" in parsed.reply_text
+    assert "From: Grace Accountant <grace@customer.example>" in parsed.reply_text
+    assert 'stops with "Error 0x80070005: access denied".' in parsed.reply_text
+    assert parsed.reply_text.endswith("> Did it work last month?\nYes, it did.\n\nGrace")
+
+
+def test_an_outlook_forward_is_recognised_by_its_subject():
+    # DOMAIN N-3: Outlook writes no forward marker, only "FW:" and a header block
+    body = (
+        "See the customer's message below.\n\n"
+        "________________________________\n"
+        "From: Bob <bob@customer.example>\n"
+        "Sent: Monday, December 7, 2026 9:00 AM\n"
+        "To: Alice <alice@customer.example>\n"
+        "Subject: Login fails\n\n"
+        "I cannot log in since the update.\n"
+    )
+    forwarded = parse_message(email(body, Subject="FW: Login fails"))
+    replied = parse_message(email(body, Subject="RE: Login fails"))
+
+    assert "I cannot log in since the update." in forwarded.reply_text
+    assert forwarded.reply_text.startswith("See the customer's message below.")
+    assert replied.reply_text == "See the customer's message below."
+
+
+def test_crlf_line_ends_read_the_same():
+    # DOMAIN N-3: SMTP and IMAP deliver CRLF
+    for name in ("outlook_reply", "gmail_reply", "plain_text_reply", "attachments"):
+        lf, crlf_parsed = parse(name), parse_message(crlf(load(name)))
+        assert crlf_parsed.reply_text == lf.reply_text
+        assert crlf_parsed.attachments == lf.attachments
+
+
+# --- Charsets and transfer encodings --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "charset_iso_8859_1",
+            "Bonjour, le café du 3ème étage a un problème réseau. Ça dure depuis lundi.\n\nRené",
+        ),
+        (
+            "charset_windows_1252",
+            "The “backup” job – the one at 2 a.m. – costs €40 a month… still failing.\n\nTom",
+        ),
+        ("charset_shift_jis", "お世話になっております。\nプリンターが動きません。\n\n山田"),
+        ("charset_koi8_r", "Здравствуйте!\nСервер не отвечает с утра.\n\nИван"),
+        ("charset_unknown_label", "Café menu: crème brûlée is broken."),
+    ],
+)
+def test_non_utf8_charsets_decode(name, text):
+    # DOMAIN N-3
+    parsed = parse(name)
+
+    assert parsed.text == text and parsed.reply_text == text
+
+
+def test_a_wrong_charset_label_decodes_with_replacement_characters():
+    # DOMAIN N-3: labelled UTF-8, written in Latin-1: readable, never a crash
+    parsed = parse("charset_wrong_label")
+
+    assert (
+        parsed.reply_text
+        == "The invoice for M\ufffdller GmbH shows 100 \ufffd instead of 100 \ufffd."
+    )
+
+
+def test_a_non_ascii_subject_is_decoded_on_one_line():
+    # DOMAIN N-3
+    parsed = parse("gmail_reply", SUBJECT="[Case 00000042] Größe — 容量 [ref:abcdefghijklmnop]")
+
+    assert parsed.subject == "Re: [Case 00000042] Größe — 容量 [ref:abcdefghijklmnop]"
+    folded = parse_message(b"From: a@b.example\nSubject: Re: a very\n long\n\tsubject\n\nx\n")
+    assert folded.subject == "Re: a very long subject"
+
+
+def test_message_ids_are_normalised_to_angle_brackets():
+    parsed = parse_message(
+        b"From: a@b.example\nMessage-ID:  bare-id@client.example \n"
+        b"In-Reply-To: <a@x.example> (comment) <b@x.example>\n"
+        b"References: <a@x.example>\n <c@x.example> <a@x.example>\n\nx\n"
+    )
+
+    assert parsed.message_id == "<bare-id@client.example>"
+    assert parsed.in_reply_to == ("<a@x.example>", "<b@x.example>")
+    assert parsed.references == ("<a@x.example>", "<c@x.example>")
+    assert parse_message(email()).message_id == ""
+
+
+# --- Attachments ---------------------------------------------------------------------------
+
+
+def test_attachments_come_with_their_names_types_and_bytes():
+    # DOMAIN N-3: a PDF, a PNG with an RFC 2231 name, an attached email as .eml
+    parsed = parse("attachments")
+
+    assert [(a.name, a.content_type) for a in parsed.attachments] == [
+        ("vpn-log.pdf", "application/pdf"),
+        ("Fehlermeldung über VPN.png", "image/png"),
+        ("Original alert.eml", "message/rfc822"),
+    ]
+    pdf, png, attached = parsed.attachments
+    assert pdf.data.startswith(b"%PDF-1.4") and pdf.data.rstrip().endswith(b"%%EOF")
+    assert png.data.startswith(PNG_MAGIC) and png.data.endswith(b"IEND\xaeB`\x82")
+    assert b"Subject: ALERT vpn-gw-01 down" in attached.data
+    assert b"vpn-gw-01 is DOWN since 08:00." in attached.data
+    assert parsed.reply_text == "Attached are the VPN log and a screenshot of the error.\n\nHenry"
+
+
+def test_inline_files_and_unnamed_attachments():
+    # DOMAIN N-3: Apple Mail sends files inline with a name; an unnamed attachment gets one;
+    # an inline image without a name (a logo referenced from HTML) is not an attachment
+    message = EmailMessage()
+    message["From"] = "alice@customer.example"
+    message["Subject"] = "Re: " + SUBJECT
+    message.set_content("See the file.\n")
+    message.add_attachment(b"%PDF-1.7 x", maintype="application", subtype="pdf",
+                           filename="report.pdf", disposition="inline")  # fmt: skip
+    message.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", disposition="attachment")
+    message.add_attachment(PNG_MAGIC + b"logo", maintype="image", subtype="png",
+                           disposition="inline", cid="<logo@x>")  # fmt: skip
+
+    parsed = parse_message(message.as_bytes())
+
+    assert [(a.name, a.content_type, a.data) for a in parsed.attachments] == [
+        ("report.pdf", "application/pdf", b"%PDF-1.7 x"),
+        ("attachment-3.csv", "text/csv", b"a,b\n1,2\n"),
+    ]
+    assert parsed.reply_text == "See the file."
+
+
+def test_a_ten_megabyte_attachment_parses_quickly():
+    # DOMAIN N-3, C-10: a 10 MB file is an ordinary attachment
+    raw = ten_megabyte_message()
+
+    started = time.perf_counter()
+    parsed = parse_message(raw)
+    elapsed = time.perf_counter() - started
+
+    [attachment] = parsed.attachments
+    assert (attachment.name, len(attachment.data)) == ("capture-10mb.pdf", TEN_MB)
+    assert attachment.data.startswith(b"%PDF-1.4")
+    assert parsed.reply_text == "The packet capture is attached.\n\nIvan"
+    assert elapsed < 5, f"parsing a 10 MB message took {elapsed:.1f}s"  # about 0.4s
+
+
+# --- The From header, read strictly (CVE-2023-27043) ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "sender"),
+    [
+        ("Alice Customer <Alice@Customer.Example>", "alice@customer.example"),
+        ("alice@customer.example", "alice@customer.example"),
+        ("<alice@customer.example>", "alice@customer.example"),
+        ("alice@customer.example (Alice Customer)", "alice@customer.example"),
+        ('"alice@example.org" <bob@customer.example>', "bob@customer.example"),
+        ('"Doe, Alice" <alice@customer.example>', "alice@customer.example"),
+        ("=?utf-8?q?M=C3=BCller=2C_J=C3=B6rg?= <joerg@customer.example>", "joerg@customer.example"),
+        ("Dr. J. Doe <j.doe@customer.example>", "j.doe@customer.example"),
+    ],
+)
+def test_a_from_header_beyond_doubt_gives_the_sender(value, sender):
+    # DOMAIN N-3: one address, lower-cased; a quoted display name may look like an address
+    parsed = parse("plain_text_reply", FROM=value)
+
+    assert (parsed.sender, parsed.sender_problem) == (sender, "")
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("alice@example.org, bob@evil.example", "more than one address"),
+        ("alice@example.org <bob@evil.example>", "outside quotes"),
+        ("alice@example.org)<bob@evil.example>", "outside quotes"),
+        ("alice@example.org@evil.example", "exactly one plain email address"),
+        ('"a@b.example"@evil.example', "quoted part in its address"),
+        ("bob@evil.example (alice@example.org)", "hides an address in a comment"),
+        ("Alice <alice@example.org>, <bob@evil.example>", "more than one address"),
+        ("Alice <alice@example.org> <bob@evil.example>", "more than one address"),
+        ("Alice <alice@example.org>>", "text after the address"),
+        ("Alice alice@example.org", "exactly one plain email address"),
+        ('"Alice <alice@example.org>', "unclosed quote"),
+        ("undisclosed-recipients:;", "more than one address"),
+        ("Alice <alice@@example.org>", "exactly one plain email address"),
+        ("Alice <alice@exa mple.org>", "exactly one plain email address"),
+        ("Alice <alice@-example-.org>", "not a valid email address"),
+        ("", "The From header is empty."),
+    ],
+)
+def test_a_doubtful_from_header_gives_no_sender_and_says_why(value, problem):
+    # DOMAIN N-3 (CVE-2023-27043): several or malformed From addresses are refused
+    parsed = parse("plain_text_reply", FROM=value)
+
+    assert parsed.sender is None
+    assert problem in parsed.sender_problem
+    assert parsed.reply_text  # the rest of the message is still read
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("from_several", "The message has several From headers."),
+        ("from_missing", "The message has no From header."),
+    ],
+)
+def test_several_or_no_from_headers_give_no_sender(name, problem):
+    # DOMAIN N-3
+    parsed = parse(name)
+
+    assert (parsed.sender, parsed.sender_problem) == (None, problem)
+
+
+# --- Automatic messages (RFC 3834) ---------------------------------------------------------
+
+
+def test_an_out_of_office_reply_is_automatic():
+    # DOMAIN N-3, N-4: never answered
+    parsed = parse("out_of_office")
+
+    assert parsed.is_automatic and "Auto-Submitted: auto-replied" in parsed.automatic_reason
+    assert parsed.sender == "alice@customer.example"
+
+
+def test_a_mailing_list_message_is_automatic():
+    parsed = parse("mailing_list")
+
+    assert parsed.is_automatic and "list" in parsed.automatic_reason
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"Auto_Submitted": "auto-generated"}, "Auto-Submitted: auto-generated"),
+        ({"Auto_Submitted": "auto-replied; owner-email=x@y.example"}, "auto-replied"),
+        ({"Precedence": "bulk"}, "Precedence: bulk"),
+        ({"Precedence": "junk"}, "Precedence: junk"),
+        ({"Precedence": "List"}, "Precedence: list"),
+        ({"X_Autoreply": "yes"}, "automatic reply"),
+        ({"X_Autorespond": "Vacation"}, "automatic reply"),
+        ({"List_Id": "<users.lists.example>"}, "mailing list"),
+        ({"List_Unsubscribe": "<mailto:leave@lists.example>"}, "mailing list"),
+        ({"Return_Path": "<>"}, "empty return path"),
+        ({"From": "Mail Delivery System <MAILER-DAEMON@mx.example>"}, "mail system"),
+        ({"From": "postmaster@customer.example"}, "mail system"),
+        ({"From": "Shop <no-reply@shop.example>"}, "no-reply"),
+        ({"From": "noreply@shop.example"}, "no-reply"),
+        ({"From": "do-not-reply@shop.example"}, "no-reply"),
+        ({"From": "noreply-alerts@shop.example"}, "no-reply"),
+        ({"From": "Customer Care <CARE@support-portal.example>"}, "our own address"),
+    ],
+)
+def test_automatic_messages_are_recognised(headers, reason):
+    # DOMAIN N-4 (RFC 3834): never answer a machine, nor ourselves
+    parsed = parse_message(email(**headers))
+
+    assert parsed.is_automatic and reason in parsed.automatic_reason
+
+
+def test_our_inbound_address_is_our_own(settings):
+    # DOMAIN N-4: a loop through the inbound address
+    settings.INBOUND_ADDRESS = "replies@support-portal.example"
+
+    assert "our own" in parse_message(email(From="replies@support-portal.example")).automatic_reason
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Auto_Submitted": "no"},
+        {"Precedence": "first-class"},
+        {"From": "noreplyneeded.fan@customer.example"},
+        {"From": "alice.postmaster@customer.example"},
+        {"X_Auto_Response_Suppress": "All"},
+    ],
+)
+def test_a_persons_message_is_not_automatic(headers):
+    # DOMAIN N-3: these headers and addresses are a person's
+    assert parse_message(email(**headers)).automatic_reason == ""
+
+
+# --- Bounces (RFC 3464) --------------------------------------------------------------------
+
+
+def test_a_delivery_status_notification_names_the_bounced_email():
+    # DOMAIN N-3: a bounce is recorded against the email we sent, never answered
+    parsed = parse("bounce_dsn")
+
+    assert parsed.bounce is not None
+    assert parsed.bounce.original_message_ids == (CASE_MESSAGE_ID,)
+    assert parsed.bounce.recipients == ("gone@customer.example",)
+    assert parsed.bounce.status == "5.1.1"
+    assert parsed.bounce.diagnostic == (
+        "550 5.1.1 <gone@customer.example>: Recipient address rejected: User unknown in "
+        "virtual mailbox table"
+    )
+    assert parsed.is_automatic and "bounce" in parsed.automatic_reason
+    assert parsed.sender == "mailer-daemon@mx.support-portal.example"
+
+
+def test_a_bounce_with_only_the_returned_headers_and_an_envelope_id():
+    # DOMAIN N-3: Exchange returns text/rfc822-headers and the envelope id
+    parsed = parse(
+        "bounce_headers_only",
+        ORIGINAL_MESSAGE_ID="<case-00000007.abcdefghijklmnop.99@support-portal.example>",
+        FAILED_RECIPIENT="Full@Customer.Example",
+    )
+
+    assert parsed.bounce is not None
+    assert parsed.bounce.original_message_ids == (
+        "<case-00000007.abcdefghijklmnop.99@support-portal.example>",
+    )
+    assert parsed.bounce.recipients == ("full@customer.example",)
+    assert parsed.bounce.status == "5.2.2"
+    assert parsed.bounce.diagnostic.startswith("554 5.2.2 mailbox full;")
+    assert "\n" not in parsed.bounce.diagnostic
+
+
+def test_an_envelope_id_and_x_original_message_id_are_original_ids():
+    raw = (
+        load("bounce_dsn")
+        .replace(
+            b"Reporting-MTA: dns; mx.support-portal.example\n",
+            b"Reporting-MTA: dns; mx.support-portal.example\n"
+            b"Original-Envelope-Id: +3Cenv@x.example+3E\n",
+        )
+        .replace(b"Auto-Submitted:", b"X-Original-Message-ID: <xo@x.example>\nAuto-Submitted:")
+    )
+
+    parsed = parse_message(raw)
+
+    assert parsed.bounce is not None
+    assert set(parsed.bounce.original_message_ids) == {
+        "<xo@x.example>",
+        "<env@x.example>",
+        CASE_MESSAGE_ID,
+    }
+
+
+def test_a_report_that_is_not_a_delivery_status_is_no_bounce():
+    raw = load("bounce_dsn").replace(b"report-type=delivery-status", b"report-type=disposition")
+
+    assert parse_message(raw).bounce is None
+
+
+# --- Never raises --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\x00\xff\xfe garbage without headers",
+        b"From: alice@customer.example\nContent-Type: multipart/mixed\n\nno boundary at all\n",
+        b"From: a@b.example\nContent-Type: multipart/mixed; boundary=x\n\n--x\nContent-Type: te",
+        b"From: a@b.example\nContent-Transfer-Encoding: base64\n\n!!!not*base64===\n",
+        b"From: a@b.example\nContent-Transfer-Encoding: x-uuencode-ish\n\nbody\n",
+        b"From: a@b.example\nSubject: =?x-unknown?q?abc?= =?utf-8?b?####?=\n\nbody\n",
+        b"From: a@b.example\nMessage-ID: <<<>>>\nIn-Reply-To: <\nReferences: >\n\nbody\x00\n",
+        b"From: =?utf-8?q?=00?= <a@b.example>\nContent-Type: text/html\n\n<p><b><i>unclosed",
+        b"From: a@b.example\nContent-Type: message/rfc822\n\nnot a message",
+        b"From: \xe4\xf6\xfc <a@b.example>\nSubject: \xe4\n\n\xe4\n",
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+        b"--b\nContent-Type: message/delivery-status\n\nAction: failed\n--b--\n",
+    ],
+)
+def test_broken_messages_are_read_as_far_as_possible_without_raising(raw):
+    # DOMAIN N-3: nothing received is lost; the caller stores and refuses it
+    parsed = parse_message(raw)
+
+    assert isinstance(parsed, ParsedMessage)
+    assert "\x00" not in parsed.text + parsed.reply_text + parsed.subject
+
+
+@hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(names()), seed=st.integers(0, 2**32), flips=st.integers(1, 40))
+def test_damaged_fixtures_never_raise(name, seed, flips):
+    # DOMAIN N-3: random damage to real messages is survived
+    raw = bytearray(load(name))
+    rng = random.Random(seed)
+    for _ in range(flips):
+        raw[rng.randrange(len(raw))] = rng.randrange(256)
+
+    assert isinstance(parse_message(bytes(raw)), ParsedMessage)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(raw=st.binary(max_size=2000))
+def test_arbitrary_bytes_never_raise(raw):
+    assert isinstance(parse_message(b"From: a@b.example\n" + raw), ParsedMessage)
+
+
+# --- The reply stripper's own steps --------------------------------------------------------
+
+
+def test_a_thanks_that_starts_a_sentence_is_not_a_signature():
+    # DOMAIN N-3: the library would cut at "Thanks," and lose the question
+    text = "Hi,\nThanks, that fixed the login.\nBut now the export fails:\n\n  Error 42\n\nBob"
+
+    assert reply_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "Best regards,\nAlice Customer\nIT Manager",
+        "Thanks,\nAlice",
+        "Thanks, Alice",
+        "-- \nAlice Customer\nCustomer Example Ltd\n+44 20 7946 0000",
+        "Sent from my iPhone",
+        "Get Outlook for Android",
+        "Mit freundlichen Grüßen\nJörg Müller",
+    ],
+)
+def test_signatures_are_removed(signature):
+    # DOMAIN N-3
+    assert reply_text("The fix works.\n\n" + signature + "\n") == "The fix works."
+
+
+def test_lists_and_indentation_survive():
+    text = "Steps:\n- open the app\n- click Export\n\n    stack trace line 1\n    line 2"
+
+    assert reply_text(text) == text
+
+
+def test_a_reply_below_the_quote_is_kept():
+    text = (
+        "On Mon, 7 Dec 2026 at 10:02, Customer Care <care@support-portal.example> wrote:\n"
+        "> Does it work now?\n\nYes, it works now.\n"
+    )
+
+    assert reply_text(text) == "Yes, it works now."
+
+
+def test_html_line_breaks_quotes_and_preformatted_text():
+    html = (
+        "<div>One<br>Two</div><p>Three &lt;x&gt;</p><pre>  a\n  b</pre>"
+        "<blockquote><p>quoted</p><blockquote>deeper</blockquote></blockquote>"
+        "<table><tr><td>A</td><td>B</td></tr></table><img src='cid:x' alt='chart'>"
+    )
+
+    assert html_to_text(html) == (
+        "One\nTwo\n\nThree <x>\n\n  a\n  b\n\n> quoted\n>\n> > deeper\n>\n\nA B\n\n[chart]"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ("On " + "a " * 3000 + "\n") * 300,
+        "Thanks,\n" * 20000,
+        ("From: " + "x " * 300 + "\nSent: " + "y " * 300 + "\n") * 300,
+        "a" * 2_000_000,
+    ],
+)
+def test_the_reply_stripper_takes_bounded_time_on_hostile_text(text):
+    # The library's patterns are quadratic on such input; the window keeps them fast
+    started = time.perf_counter()
+    reply_text(text)
+
+    assert time.perf_counter() - started < 3
