@@ -170,7 +170,13 @@ def _case_named(parsed: ParsedMessage) -> Case | None:
     )
     if number is None:
         return None
-    return Case.unscoped.filter(number=number).first()
+    # The case's long texts and search document are not needed to decide (and the search
+    # document grows with every update).
+    return (
+        Case.unscoped.filter(number=number)
+        .defer("description", "business_impact", "search_vector")
+        .first()
+    )
 
 
 # --- 6. who may post --------------------------------------------------------------------
