@@ -121,7 +121,7 @@ def product_manager(db):
     return _staff("pm@care.example", roles.PRODUCT_MANAGER)
 
 
-OWN_APPS = ("accounts", "cases", "followups", "escalations", "core", "web", "demo")
+OWN_APPS = ("accounts", "cases", "followups", "escalations", "inbound", "core", "web", "demo")
 
 
 def restore_migrated_rows() -> None:
