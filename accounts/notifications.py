@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from django.db.models.functions import Lower
 
 from accounts.models import AccessLevel, Membership, User
-from accounts.selectors import access_levels_in
+from accounts.selectors import access_levels_in, access_levels_of
 from core.outbox.models import OutboxEmail
 from core.tenancy import scopes_disabled
 
@@ -49,7 +49,7 @@ def case_email_recipients(
     active designated contact of the organization who opted in, each once, in that order."""
     levels = _levels_for(audience)
     people = [p for p in people if p is not None and p.is_active and not p.is_staff]
-    entitled = access_levels_in(organization_id, (p.pk for p in people))
+    entitled = access_levels_of(organization_id, people)
     addresses = [p.email for p in people if entitled.get(p.pk) in levels]
     with scopes_disabled():
         opted_in = Membership.objects.filter(

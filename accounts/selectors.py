@@ -81,20 +81,19 @@ def access_levels_in(organization_id: int, user_ids: Iterable[int]) -> dict[int,
     """Each of these users' access level in one organization, for those who may see it, by
     the same rules as ``access_levels`` (T-4, T-8): an active, non-staff user; the
     organization active; a direct membership, or a membership of an active reseller partner
-    linked to it (the higher level wins). Two queries, however many users: what an email's
+    linked to it (the higher level wins). One query, however many users: what an email's
     recipients are checked with (N-1)."""
     user_ids = set(user_ids)
     if not user_ids:
         return {}
     with scopes_disabled():
-        if not Organization.objects.filter(pk=organization_id, is_active=True).exists():
-            return {}
         rows = Membership.objects.filter(
-            Q(organization_id=organization_id)
+            Q(organization_id=organization_id, organization__is_active=True)
             | Q(
                 organization__kind=Organization.Kind.RESELLER,
                 organization__is_active=True,
                 organization__end_user_links__end_user_id=organization_id,
+                organization__end_user_links__end_user__is_active=True,
             ),
             user_id__in=user_ids,
             user__is_active=True,
@@ -104,6 +103,20 @@ def access_levels_in(organization_id: int, user_ids: Iterable[int]) -> dict[int,
         for user_id, level in rows.order_by():
             if user_id not in levels or _LEVEL_RANK[level] > _LEVEL_RANK[levels[user_id]]:
                 levels[user_id] = level
+    return levels
+
+
+def access_levels_of(organization_id: int, users: Iterable[User]) -> dict[int, str]:
+    """``access_levels_in`` for user objects: a user whose access levels this request has
+    read already (the signed-in user, through the tenant scope) costs no query."""
+    levels: dict[int, str] = {}
+    unknown: list[int] = []
+    for user in users:
+        if getattr(user, "_access_level_cache", None) is None:
+            unknown.append(user.pk)
+        elif (level := access_levels(user).get(organization_id)) is not None:
+            levels[user.pk] = level
+    levels.update(access_levels_in(organization_id, unknown))
     return levels
 
 
