@@ -170,11 +170,10 @@ def _case_named(parsed: ParsedMessage) -> Case | None:
     )
     if number is None:
         return None
-    # The case's long texts and search document are not needed to decide (and the search
-    # document grows with every update).
+    # Only what deciding and answering read: posting locks and reads the whole row again.
     return (
         Case.unscoped.filter(number=number)
-        .defer("description", "business_impact", "search_vector")
+        .only("organization_id", "number", "subject", "status", "sub_status", "closed_at")
         .first()
     )
 

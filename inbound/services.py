@@ -78,7 +78,7 @@ def inbound_receive(raw: bytes, *, transport: str, now: datetime | None = None) 
     if not created:
         log.info("Inbound email %s received again; already stored.", message.pk)
         return message
-    handled = _attempt(message.pk, parsed, now)
+    handled = _attempt(message.pk, parsed, now, stored=message)
     if handled is not None:
         return handled
     with scopes_disabled():  # left waiting (or handled meanwhile by a sweep): as stored now
@@ -115,15 +115,22 @@ def _store(
     return message, True
 
 
-def _attempt(pk: int, parsed: ParsedMessage | None, now: datetime) -> InboundMessage | None:
+def _attempt(
+    pk: int,
+    parsed: ParsedMessage | None,
+    now: datetime,
+    *,
+    stored: InboundMessage | None = None,
+) -> InboundMessage | None:
     """Handle one waiting message; the message when this call decided its outcome, else
-    None. Never raises: a failure is recorded on the message for the retry sweep."""
+    None. Never raises: a failure is recorded on the message for the retry sweep.
+    ``stored`` is the row as this process has just inserted it, when it has."""
     try:
         if parsed is None:
             with scopes_disabled():
                 raw = InboundMessage.objects.values_list("raw", flat=True).get(pk=pk)
             parsed = readable(bytes(raw))
-        return _handle_locked(pk, parsed, now)
+        return _handle_locked(pk, parsed, now, stored=stored)
     except Exception as exc:  # a bug or an outage: the message waits for a retry
         log.exception("Inbound email %s could not be handled; it will be tried again.", pk)
         try:
@@ -133,14 +140,19 @@ def _attempt(pk: int, parsed: ParsedMessage | None, now: datetime) -> InboundMes
         return None
 
 
-def _handle_locked(pk: int, parsed: ParsedMessage, now: datetime) -> InboundMessage | None:
+def _handle_locked(
+    pk: int, parsed: ParsedMessage, now: datetime, *, stored: InboundMessage | None = None
+) -> InboundMessage | None:
     with scopes_disabled(), transaction.atomic():
-        message = (
-            InboundMessage.objects.select_for_update(skip_locked=True)
-            .defer("raw")
-            .filter(pk=pk, outcome=Outcome.RECEIVED)
-            .first()
+        waiting = InboundMessage.objects.select_for_update(skip_locked=True).filter(
+            pk=pk, outcome=Outcome.RECEIVED
         )
+        if stored is not None:
+            # Just inserted by this call: the lock is all that is needed from the database,
+            # the row's values are those in hand.
+            message = stored if waiting.values_list("pk", flat=True).first() else None
+        else:
+            message = waiting.defer("raw").first()
         if message is None:
             return None  # handled already, or being handled by another worker right now
         handle(message, parsed, now=now)

@@ -160,7 +160,7 @@ def test_a_failure_while_handling_rolls_back_and_is_retried_once_due(case, dc_a,
 
 def test_a_message_left_unhandled_by_a_crash_is_picked_up_by_the_sweep(case, monkeypatch):
     # DOMAIN N-3: stored, then the process died before handling it
-    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: None)
+    monkeypatch.setattr(inbound_services, "_attempt", lambda *args, **kwargs: None)
     message = receive(email_reply(case))
     monkeypatch.undo()
     assert (message.outcome, message.attempts) == (Outcome.RECEIVED, 0)
@@ -218,7 +218,7 @@ def test_deliveries_of_one_message_at_the_same_moment_post_once(org_a, dc_a):
 def test_sweeps_at_the_same_moment_handle_a_waiting_message_once(org_a, dc_a, monkeypatch):
     # DOMAIN N-3: a message being handled is skipped (SKIP LOCKED), then found handled
     case = make_case(org_a, dc_a, "investigation")
-    monkeypatch.setattr(inbound_services, "_attempt", lambda *args: None)
+    monkeypatch.setattr(inbound_services, "_attempt", lambda *args, **kwargs: None)
     receive(email_reply(case))
     monkeypatch.undo()
     later = NOW + timedelta(minutes=3)
