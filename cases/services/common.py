@@ -9,13 +9,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models.expressions import CombinedExpression
 from django_fsm import ConcurrentTransition, can_proceed
 
 from accounts.models import User
 from cases import policy
 from cases.attachments import attachment_store
 from cases.models import STATUS_OF, Case, CaseEvent, CaseUpdate
-from cases.search import search_document_append
+from cases.search import search_document_extended
 from cases.services.history import case_event_record
 from cases.services.lifecycle import after_case_change
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -39,7 +40,9 @@ def lock_case(case: Case) -> Case:
     """The case row, locked for the rest of the transaction (tenant-scoped: another
     tenant's case is not found)."""
     try:
-        return Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+        # The search document (kilobytes on a long case) is never read by a change; a
+        # public update extends it in the database (``add_update``).
+        return Case.objects.select_for_update(of=("self",)).defer("search_vector").get(pk=case.pk)
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
 
@@ -97,13 +100,30 @@ def fire(case: Case, name: str, verb: str, **arguments: Any) -> None:
     getattr(case, name)(**arguments)
 
 
+def search_text_pending(case: Case) -> bool:
+    """Whether ``add_update`` left public text for the case's search document that no
+    save has written yet."""
+    return "search_vector" not in case.get_deferred_fields() and isinstance(
+        case.search_vector, CombinedExpression
+    )
+
+
 def save_case(case: Case, fields: Sequence[str]) -> None:
-    """Save the named fields; the status always follows the sub-status."""
+    """Save the named fields; the status always follows the sub-status. Public text added
+    by ``add_update`` joins the search document in the same UPDATE."""
     case.status = STATUS_OF[case.sub_status]
+    fields = {*fields, "sub_status", "status"}
+    extends_document = search_text_pending(case)
+    if extends_document:
+        fields.add("search_vector")
     try:
-        case.save(update_fields=sorted({*fields, "sub_status", "status"}))
+        case.save(update_fields=sorted(fields))
     except ConcurrentTransition as exc:
         raise Conflict("The case was changed by someone else a moment ago; reload it.") from exc
+    if extends_document:
+        # The attribute still holds the expression: leave the field unloaded, so that a later
+        # save never appends the same text twice.
+        del case.search_vector
 
 
 def snapshot(case: Case, *fields: str) -> dict[str, Any]:
@@ -189,5 +209,7 @@ def add_update(
         attachment_store(case=case, update=update, upload=upload, actor=actor, now=now)
     if not internal:
         case.modified_at = now  # C-9: last public update by either side
-        search_document_append(case_id=case.pk, text=body)
+        document = search_document_extended(body)
+        if document is not None:
+            case.search_vector = document  # written by the caller's save_case (C-14)
     return update

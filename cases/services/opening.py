@@ -37,6 +37,8 @@ from cases.services.common import (
     care_phones,
     is_staff,
     line,
+    save_case,
+    search_text_pending,
     text,
 )
 from cases.services.history import case_event_record
@@ -218,6 +220,8 @@ def case_open(
             now=now,
             uploads=uploads,
         )
+        if search_text_pending(case):  # the files' note joins the search document
+            save_case(case, ["modified_at"])
     event = case_event_record(
         case=case,
         actor=actor,

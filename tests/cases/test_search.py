@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases import services
 from cases.models import Case, Channel
@@ -135,6 +136,30 @@ def test_search_document_is_kept_by_the_services(routing_case):
         document = cursor.fetchone()[0]
     assert "'rotterdam'" in document and "'eindhoven'" in document
     assert "zanzibar" not in document
+
+
+@on_postgres
+@pytest.mark.postgres
+def test_a_public_update_extends_the_document_in_the_cases_one_update(routing_case, analyst):
+    # DOMAIN C-14: the text joins the document in the same UPDATE that saves the case, once,
+    # however many saves follow in the same change (here the status change's)
+    with scopes_disabled(), CaptureQueriesContext(connection) as queries:
+        services.case_request_info(
+            case=routing_case,
+            actor=analyst,
+            body="Please send the Maastricht traces.",
+            channel=Channel.ADMIN,
+            now=NOW + timedelta(minutes=7),
+        )
+    case_updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "cases_case"')]
+    assert len([sql for sql in case_updates if "search_vector" in sql]) == 1
+    with scopes_disabled(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM cases_case WHERE id = %s", [routing_case.pk]
+        )
+        document = cursor.fetchone()[0]
+    assert "'maastricht':" in document and "'rotterdam'" in document
+    assert document.count("'maastricht'") == 1
 
 
 @on_postgres
