@@ -3,7 +3,8 @@
 Pure functions over a parsed ``email.message.EmailMessage``; the caller (``inbound.parsing``)
 catches anything unexpected, so these may assume a message the stdlib could parse.
 
-- Text: the ``text/plain`` body is preferred; a message with only HTML is converted here with
+- Text: the ``text/plain`` body is preferred (of several body parts, as Apple Mail writes
+  around an inline file, all of them in order); a message with only HTML is converted here with
   the stdlib's ``html.parser`` (no converter library is in the locks): no markup survives, block
   elements and ``<br>`` keep their line breaks, quoted blocks (``<blockquote>``) come out as
   "> " lines so the reply stripper removes them like plain-text quoting.
@@ -83,30 +84,56 @@ def _body_candidate(part: Message) -> bool:
     )
 
 
-def body_part(message: EmailMessage) -> Message | None:
-    """The part holding the body: text/plain preferred over text/html, the first of each."""
-    try:
-        found = message.get_body(preferencelist=("plain", "html"))
-    except (KeyError, AttributeError, TypeError):  # a malformed tree
-        found = None
-    if found is not None and _body_candidate(found):
-        return found
+def _children(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    return [child for child in payload if isinstance(child, Message)] if part.is_multipart() else []
+
+
+def _pieces(part: Message) -> list[Message]:
+    """The parts that together make the body under ``part``, in order.
+
+    An alternative gives its text/plain choice (else its first readable one); a mixed part
+    gives all its children's pieces (Apple Mail puts text after an inline file in a part of
+    its own); related, signed and report parts give their first child's."""
+    if part.get_content_maintype() != "multipart":
+        return [part] if _body_candidate(part) else []
+    children = _children(part)
+    subtype = part.get_content_subtype()
+    if subtype == "alternative":
+        options = [pieces for pieces in map(_pieces, children) if pieces]
+        plain = [o for o in options if any(p.get_content_type() == "text/plain" for p in o)]
+        return (plain or options or [[]])[0]
+    if subtype in {"related", "signed", "report"}:
+        return _pieces(children[0]) if children else []
+    if subtype == "encrypted":
+        return []
+    return [piece for child in children for piece in _pieces(child)]
+
+
+def body_parts(message: EmailMessage) -> list[Message]:
+    """The parts holding the body (see _pieces); failing that, the first text/plain or
+    text/html part anywhere that is no attachment."""
+    pieces = _pieces(message)
+    if pieces:
+        return pieces
     for kind in ("text/plain", "text/html"):
         for part in leaves(message):
             if part.get_content_type() == kind and _body_candidate(part):
-                return part
-    return None
+                return [part]
+    return []
 
 
-def body_text(message: EmailMessage) -> tuple[str, Message | None]:
-    """The whole body as plain text, and the part it came from (None: no text body)."""
-    part = body_part(message)
-    if part is None:
-        return "", None
-    text = part_text(part)
-    if part.get_content_type() == "text/html":
-        text = html_to_text(text)
-    return text.strip("\n"), part
+def body_text(message: EmailMessage) -> tuple[str, list[Message]]:
+    """The whole body as plain text, and the parts it came from (none: no text body)."""
+    parts = body_parts(message)
+    texts = []
+    for part in parts:
+        text = part_text(part)
+        if part.get_content_type() == "text/html":
+            text = html_to_text(text)
+        if text.strip():
+            texts.append(text.strip("\n"))
+    return "\n\n".join(texts), parts
 
 
 def _attached_email_name(part: Message, index: int) -> str:
@@ -128,11 +155,21 @@ def _attached_email_bytes(part: Message) -> bytes:
     return payload or b""
 
 
-def attachments(message: EmailMessage, body: Message | None) -> list[tuple[str, str, bytes]]:
-    """(name, content type, data) of every attachment, in order."""
+_NOT_FILES = {
+    "message/delivery-status",
+    "message/global-delivery-status",
+    "text/rfc822-headers",
+    "application/pkcs7-signature",  # S/MIME and OpenPGP signatures of a signed message
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+}
+
+
+def attachments(message: EmailMessage, body: list[Message]) -> list[tuple[str, str, bytes]]:
+    """(name, content type, data) of every attachment, in order; ``body``: the body parts."""
     found: list[tuple[str, str, bytes]] = []
     for index, part in enumerate(leaves(message), start=1):
-        if part is body:
+        if any(part is piece for piece in body):
             continue
         content_type = part.get_content_type()
         name = part.get_filename() or ""
@@ -141,10 +178,7 @@ def attachments(message: EmailMessage, body: Message | None) -> list[tuple[str, 
                 (_attached_email_name(part, index), content_type, _attached_email_bytes(part))
             )
             continue
-        if part.get_content_maintype() == "multipart" or content_type in {
-            "message/delivery-status",
-            "text/rfc822-headers",
-        }:
+        if part.get_content_maintype() == "multipart" or content_type in _NOT_FILES:
             continue
         if not name:
             if not _is_attachment_disposition(part):
@@ -268,7 +302,8 @@ class _TextExtractor(HTMLParser):
                 self.current.append(chunk)
             return
         text = _SPACES.sub(" ", data)
-        if not self.current or "".join(self.current).endswith(" "):
+        last = next((chunk for chunk in reversed(self.current) if chunk), "")
+        if not last or last.endswith(" "):
             text = text.lstrip(" ")
         if self.link is not None:
             self.link_text.append(text)
@@ -279,11 +314,36 @@ class _TextExtractor(HTMLParser):
         self._break()
 
 
+# The stdlib parser has quadratic cases on hostile markup (CVE-2025-6069, fixed in 2025; Python
+# 3.11.7 and Debian 12's 3.11.2 have them): a "<" that opens nothing, or a tag whose quotes do
+# not close, makes it rescan to the end of the input, so 100 KB of "<p<p<p" or '<a b=">"'
+# takes seconds to minutes. Two linear passes first, and the parser never meets either:
+# a "<" with no ">" before the next "<" is written "&lt;"; a tag whose attributes are not
+# well formed loses its quote marks (its text is the same, only an attribute value may
+# read differently). A ">" inside a quoted value ("x > y") is fine.
+_STRAY_LT = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+_TAG_SPAN = re.compile(r"""<[a-zA-Z](?:[^<>"']|"[^"<]*"|'[^'<]*')*>|<[a-zA-Z][^<>]*>""")
+_WELL_FORMED_TAG = re.compile(
+    r"<[a-zA-Z][^\s/>]*(?:\s+[^\s\"'=<>/]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>]+))?)*\s*/?>"
+)
+
+
+def _tame_tag(match: re.Match[str]) -> str:
+    tag = match.group()
+    if ('"' in tag or "'" in tag) and not _WELL_FORMED_TAG.fullmatch(tag):
+        return tag.replace('"', "").replace("'", "")
+    return tag
+
+
+def _tame(html: str) -> str:
+    return _TAG_SPAN.sub(_tame_tag, _STRAY_LT.sub("&lt;", html))
+
+
 def html_to_text(html: str) -> str:
     """The readable text of an HTML email: no tags, entities decoded, line breaks kept."""
     parser = _TextExtractor()
     try:
-        parser.feed(html)
+        parser.feed(_tame(html))
         parser.close()
     except (AssertionError, ValueError):  # very broken markup: keep what was read
         parser._break()

@@ -144,11 +144,23 @@ _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 
 
+def _eight_bit(value: str) -> str:
+    """A header value with raw 8-bit bytes (UTF-8 headers, RFC 6532, or a legacy charset)
+    as text: the parser keeps such bytes as surrogates."""
+    if not any("\udc80" <= char <= "\udcff" for char in value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
 def _raw_headers(message: Message, name: str) -> list[str]:
     """The raw values of every ``name`` header, unfolded (encoded words left as they are)."""
     wanted = name.lower()
     return [
-        _FOLD.sub("", str(value)).strip()
+        _eight_bit(_FOLD.sub("", str(value)).strip())
         for key, value in message.raw_items()
         if key.lower() == wanted
     ]
@@ -177,10 +189,13 @@ def _first_id(value: str) -> str:
 
 def decoded_subject(message: Message) -> str:
     """The Subject with its encoded words (RFC 2047) decoded, on one line."""
+    raw = _raw_header(message, "Subject")
     try:
         subject = str(message.get("Subject", "") or "")
     except Exception:  # a header the registry cannot build: the raw text then
-        subject = _raw_header(message, "Subject")
+        subject = raw
+    if "\ufffd" in subject or any("\udc80" <= char <= "\udcff" for char in subject):
+        subject = raw  # 8-bit text the registry could not decode; _raw_header could
     return " ".join(subject.split())
 
 

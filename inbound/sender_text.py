@@ -45,8 +45,8 @@ def strict_sender(values: list[str]) -> tuple[str | None, str]:
         return None, "The From header is empty."
     try:
         address = _read(value)
-        _agree_with_stdlib(value, address)
         validate_email(address)
+        _agree_with_stdlib(value, address)
     except _Refused as refused:
         return None, str(refused)
     except ValidationError:

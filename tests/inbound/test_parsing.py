@@ -68,6 +68,10 @@ REPLIES = {
     "apple_mail_desktop_reply": (
         "The certificate is renewed now, the warning is gone on all three servers.\n\nCarol"
     ),
+    "apple_mail_inline_attachment": (
+        "Here is the screenshot of the sync error:\n\n"
+        "It also happens on the second laptop.\n\nCarol"
+    ),
     "plain_text_reply": "6.1.0-28-amd64 on all of them.\n\nYes, about ten minutes after boot.",
     "html_only": (
         "Hello team,\n\n"
@@ -219,6 +223,17 @@ def test_a_non_ascii_subject_is_decoded_on_one_line():
     assert folded.subject == "Re: a very long subject"
 
 
+def test_eight_bit_headers_are_read_as_utf8_or_windows_1252():
+    # DOMAIN N-3: RFC 6532 allows UTF-8 in headers; old clients send Latin-1
+    utf8 = parse_message("From: Jörg Müller <j@customer.example>\nSubject: Größe €\n\nx\n".encode())
+    latin = parse_message(
+        "From: Jörg <j@customer.example>\nSubject: Größe\n\nx\n".encode("latin-1")
+    )
+
+    assert (utf8.sender, utf8.subject) == ("j@customer.example", "Größe €")
+    assert (latin.sender, latin.subject) == ("j@customer.example", "Größe")
+
+
 def test_message_ids_are_normalised_to_angle_brackets():
     parsed = parse_message(
         b"From: a@b.example\nMessage-ID:  bare-id@client.example \n"
@@ -272,6 +287,30 @@ def test_inline_files_and_unnamed_attachments():
         ("attachment-3.csv", "text/csv", b"a,b\n1,2\n"),
     ]
     assert parsed.reply_text == "See the file."
+
+
+def test_apple_mail_text_around_an_inline_file_is_one_body_and_the_file_an_attachment():
+    # DOMAIN N-3: Apple Mail writes text, the file, then the rest of the text
+    parsed = parse("apple_mail_inline_attachment")
+
+    [screenshot] = parsed.attachments
+    assert screenshot.name == "Screenshot 2026-12-07 at 11.02.33.png"
+    assert screenshot.data.startswith(PNG_MAGIC)
+    assert "> Could you send a screenshot?" in parsed.text
+
+
+def test_a_signed_message_has_its_text_and_no_signature_file():
+    # DOMAIN N-3: an S/MIME signature is not a file the sender attached
+    signed = EmailMessage()
+    signed.set_content("Signed reply.\n")
+    signed.add_attachment(b"0\x82\x05", maintype="application", subtype="pkcs7-signature",
+                          filename="smime.p7s")  # fmt: skip
+    signed.replace_header("Content-Type", signed["Content-Type"].replace("mixed", "signed"))
+    signed["From"] = "alice@customer.example"
+
+    parsed = parse_message(signed.as_bytes())
+
+    assert (parsed.reply_text, parsed.attachments) == ("Signed reply.", ())
 
 
 def test_a_ten_megabyte_attachment_parses_quickly():
@@ -587,6 +626,24 @@ def test_html_line_breaks_quotes_and_preformatted_text():
     assert html_to_text(html) == (
         "One\nTwo\n\nThree <x>\n\n  a\n  b\n\n> quoted\n>\n> > deeper\n>\n\nA B\n\n[chart]"
     )
+
+
+def test_a_greater_than_sign_inside_an_attribute_stays_inside_it():
+    html = '<p>See <a href="https://x.example/" title="Step 1 > Step 2">the guide</a>.</p>'
+
+    assert html_to_text(html) == "See the guide (https://x.example/)."
+
+
+@pytest.mark.parametrize(
+    "html",
+    ["<p" * 100_000, '<a b=">"' * 50_000, "<<" * 100_000, '<a x=a"b" y="c>' * 30_000],
+)
+def test_html_conversion_takes_bounded_time_on_hostile_markup(html):
+    # The stdlib parser is quadratic on these (CVE-2025-6069); the taming passes keep it linear
+    started = time.perf_counter()
+    html_to_text(html)
+
+    assert time.perf_counter() - started < 3
 
 
 @pytest.mark.parametrize(
