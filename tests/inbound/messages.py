@@ -17,6 +17,7 @@
 Values go in as they are (a malformed From stays malformed); a SUBJECT with non-ASCII text
 is written as an RFC 2047 encoded word, as a mail client would.
 
+``simple_email(body, **headers)`` builds a plain reply with any headers set or replaced.
 ``message_with_attachment(size, ...)`` builds a reply carrying one attachment of ``size``
 bytes (the 10 MB and the oversized cases are generated, never committed);
 ``TEN_MB`` and ``oversized_message()`` name the two sizes the tests use.
@@ -85,6 +86,20 @@ def case_values(case) -> dict[str, str]:
 
     subject = f"[Case {case.number:08d}] {case.subject} [{reference_token(case)}]"
     return {"SUBJECT": subject, "IN_REPLY_TO": thread_id(case), "REFERENCES": thread_id(case)}
+
+
+def simple_email(body: str = "Hello\n", **headers: str) -> bytes:
+    """A plain-text reply from alice@customer.example to the default case; each keyword
+    sets a header (underscores for dashes: ``Auto_Submitted="auto-replied"``)."""
+    message = EmailMessage()
+    message["From"] = DEFAULTS["FROM"]
+    message["To"] = "care@support-portal.example"
+    message["Subject"] = "Re: " + DEFAULTS["SUBJECT"]
+    for name, value in headers.items():
+        del message[name.replace("_", "-")]
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message.as_bytes()
 
 
 def crlf(raw: bytes) -> bytes:

@@ -1,5 +1,7 @@
-"""Reading received emails (inbound.parsing): the fixture corpus of real-looking messages,
-the strict From check, automatic messages and bounces, and messages that must not crash it."""
+"""Reading received emails (inbound.parsing), part one: the fixture corpus of real-looking
+replies (the sender's words, charsets, attachments) and messages that must not crash it.
+Part two (senders, automatic messages, bounces) is test_parsing_senders.py, part three (the
+reply stripper and the HTML converter on text alone) test_parsing_text.py."""
 
 from __future__ import annotations
 
@@ -12,9 +14,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from inbound.body_text import html_to_text
 from inbound.parsing import ParsedMessage, parse_message
-from inbound.reply_text import reply_text
 from tests.inbound.messages import (
     CASE_MESSAGE_ID,
     CASE_THREAD_ID,
@@ -22,6 +22,7 @@ from tests.inbound.messages import (
     crlf,
     load,
     names,
+    simple_email,
     ten_megabyte_message,
 )
 
@@ -31,18 +32,6 @@ SUBJECT = "[Case 00001234] VPN drops every hour [ref:abcdefghijklmnop]"
 
 def parse(name: str, **values: str) -> ParsedMessage:
     return parse_message(load(name, **values))
-
-
-def email(body: str = "Hello\n", **headers: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = "Alice Customer <alice@customer.example>"
-    message["To"] = "care@support-portal.example"
-    message["Subject"] = "Re: " + SUBJECT
-    for name, value in headers.items():
-        del message[name.replace("_", "-")]
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    return message.as_bytes()
 
 
 # --- Replies from common clients: the sender's words only (N-3) -----------------------------
@@ -162,8 +151,8 @@ def test_an_outlook_forward_is_recognised_by_its_subject():
         "Subject: Login fails\n\n"
         "I cannot log in since the update.\n"
     )
-    forwarded = parse_message(email(body, Subject="FW: Login fails"))
-    replied = parse_message(email(body, Subject="RE: Login fails"))
+    forwarded = parse_message(simple_email(body, Subject="FW: Login fails"))
+    replied = parse_message(simple_email(body, Subject="RE: Login fails"))
 
     assert "I cannot log in since the update." in forwarded.reply_text
     assert forwarded.reply_text.startswith("See the customer's message below.")
@@ -244,7 +233,7 @@ def test_message_ids_are_normalised_to_angle_brackets():
     assert parsed.message_id == "<bare-id@client.example>"
     assert parsed.in_reply_to == ("<a@x.example>", "<b@x.example>")
     assert parsed.references == ("<a@x.example>", "<c@x.example>")
-    assert parse_message(email()).message_id == ""
+    assert parse_message(simple_email()).message_id == ""
 
 
 # --- Attachments ---------------------------------------------------------------------------
@@ -328,205 +317,6 @@ def test_a_ten_megabyte_attachment_parses_quickly():
     assert elapsed < 5, f"parsing a 10 MB message took {elapsed:.1f}s"  # about 0.4s
 
 
-# --- The From header, read strictly (CVE-2023-27043) ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "sender"),
-    [
-        ("Alice Customer <Alice@Customer.Example>", "alice@customer.example"),
-        ("alice@customer.example", "alice@customer.example"),
-        ("<alice@customer.example>", "alice@customer.example"),
-        ("alice@customer.example (Alice Customer)", "alice@customer.example"),
-        ('"alice@example.org" <bob@customer.example>', "bob@customer.example"),
-        ('"Doe, Alice" <alice@customer.example>', "alice@customer.example"),
-        ("=?utf-8?q?M=C3=BCller=2C_J=C3=B6rg?= <joerg@customer.example>", "joerg@customer.example"),
-        ("Dr. J. Doe <j.doe@customer.example>", "j.doe@customer.example"),
-    ],
-)
-def test_a_from_header_beyond_doubt_gives_the_sender(value, sender):
-    # DOMAIN N-3: one address, lower-cased; a quoted display name may look like an address
-    parsed = parse("plain_text_reply", FROM=value)
-
-    assert (parsed.sender, parsed.sender_problem) == (sender, "")
-
-
-@pytest.mark.parametrize(
-    ("value", "problem"),
-    [
-        ("alice@example.org, bob@evil.example", "more than one address"),
-        ("alice@example.org <bob@evil.example>", "outside quotes"),
-        ("alice@example.org)<bob@evil.example>", "outside quotes"),
-        ("alice@example.org@evil.example", "exactly one plain email address"),
-        ('"a@b.example"@evil.example', "quoted part in its address"),
-        ("bob@evil.example (alice@example.org)", "hides an address in a comment"),
-        ("Alice <alice@example.org>, <bob@evil.example>", "more than one address"),
-        ("Alice <alice@example.org> <bob@evil.example>", "more than one address"),
-        ("Alice <alice@example.org>>", "text after the address"),
-        ("Alice alice@example.org", "exactly one plain email address"),
-        ('"Alice <alice@example.org>', "unclosed quote"),
-        ("undisclosed-recipients:;", "more than one address"),
-        ("Alice <alice@@example.org>", "exactly one plain email address"),
-        ("Alice <alice@exa mple.org>", "exactly one plain email address"),
-        ("Alice <alice@-example-.org>", "not a valid email address"),
-        ("", "The From header is empty."),
-    ],
-)
-def test_a_doubtful_from_header_gives_no_sender_and_says_why(value, problem):
-    # DOMAIN N-3 (CVE-2023-27043): several or malformed From addresses are refused
-    parsed = parse("plain_text_reply", FROM=value)
-
-    assert parsed.sender is None
-    assert problem in parsed.sender_problem
-    assert parsed.reply_text  # the rest of the message is still read
-
-
-@pytest.mark.parametrize(
-    ("name", "problem"),
-    [
-        ("from_several", "The message has several From headers."),
-        ("from_missing", "The message has no From header."),
-    ],
-)
-def test_several_or_no_from_headers_give_no_sender(name, problem):
-    # DOMAIN N-3
-    parsed = parse(name)
-
-    assert (parsed.sender, parsed.sender_problem) == (None, problem)
-
-
-# --- Automatic messages (RFC 3834) ---------------------------------------------------------
-
-
-def test_an_out_of_office_reply_is_automatic():
-    # DOMAIN N-3, N-4: never answered
-    parsed = parse("out_of_office")
-
-    assert parsed.is_automatic and "Auto-Submitted: auto-replied" in parsed.automatic_reason
-    assert parsed.sender == "alice@customer.example"
-
-
-def test_a_mailing_list_message_is_automatic():
-    parsed = parse("mailing_list")
-
-    assert parsed.is_automatic and "list" in parsed.automatic_reason
-
-
-@pytest.mark.parametrize(
-    ("headers", "reason"),
-    [
-        ({"Auto_Submitted": "auto-generated"}, "Auto-Submitted: auto-generated"),
-        ({"Auto_Submitted": "auto-replied; owner-email=x@y.example"}, "auto-replied"),
-        ({"Precedence": "bulk"}, "Precedence: bulk"),
-        ({"Precedence": "junk"}, "Precedence: junk"),
-        ({"Precedence": "List"}, "Precedence: list"),
-        ({"X_Autoreply": "yes"}, "automatic reply"),
-        ({"X_Autorespond": "Vacation"}, "automatic reply"),
-        ({"List_Id": "<users.lists.example>"}, "mailing list"),
-        ({"List_Unsubscribe": "<mailto:leave@lists.example>"}, "mailing list"),
-        ({"Return_Path": "<>"}, "empty return path"),
-        ({"From": "Mail Delivery System <MAILER-DAEMON@mx.example>"}, "mail system"),
-        ({"From": "postmaster@customer.example"}, "mail system"),
-        ({"From": "Shop <no-reply@shop.example>"}, "no-reply"),
-        ({"From": "noreply@shop.example"}, "no-reply"),
-        ({"From": "do-not-reply@shop.example"}, "no-reply"),
-        ({"From": "noreply-alerts@shop.example"}, "no-reply"),
-        ({"From": "Customer Care <CARE@support-portal.example>"}, "our own address"),
-    ],
-)
-def test_automatic_messages_are_recognised(headers, reason):
-    # DOMAIN N-4 (RFC 3834): never answer a machine, nor ourselves
-    parsed = parse_message(email(**headers))
-
-    assert parsed.is_automatic and reason in parsed.automatic_reason
-
-
-def test_our_inbound_address_is_our_own(settings):
-    # DOMAIN N-4: a loop through the inbound address
-    settings.INBOUND_ADDRESS = "replies@support-portal.example"
-
-    assert "our own" in parse_message(email(From="replies@support-portal.example")).automatic_reason
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Auto_Submitted": "no"},
-        {"Precedence": "first-class"},
-        {"From": "noreplyneeded.fan@customer.example"},
-        {"From": "alice.postmaster@customer.example"},
-        {"X_Auto_Response_Suppress": "All"},
-    ],
-)
-def test_a_persons_message_is_not_automatic(headers):
-    # DOMAIN N-3: these headers and addresses are a person's
-    assert parse_message(email(**headers)).automatic_reason == ""
-
-
-# --- Bounces (RFC 3464) --------------------------------------------------------------------
-
-
-def test_a_delivery_status_notification_names_the_bounced_email():
-    # DOMAIN N-3: a bounce is recorded against the email we sent, never answered
-    parsed = parse("bounce_dsn")
-
-    assert parsed.bounce is not None
-    assert parsed.bounce.original_message_ids == (CASE_MESSAGE_ID,)
-    assert parsed.bounce.recipients == ("gone@customer.example",)
-    assert parsed.bounce.status == "5.1.1"
-    assert parsed.bounce.diagnostic == (
-        "550 5.1.1 <gone@customer.example>: Recipient address rejected: User unknown in "
-        "virtual mailbox table"
-    )
-    assert parsed.is_automatic and "bounce" in parsed.automatic_reason
-    assert parsed.sender == "mailer-daemon@mx.support-portal.example"
-
-
-def test_a_bounce_with_only_the_returned_headers_and_an_envelope_id():
-    # DOMAIN N-3: Exchange returns text/rfc822-headers and the envelope id
-    parsed = parse(
-        "bounce_headers_only",
-        ORIGINAL_MESSAGE_ID="<case-00000007.abcdefghijklmnop.99@support-portal.example>",
-        FAILED_RECIPIENT="Full@Customer.Example",
-    )
-
-    assert parsed.bounce is not None
-    assert parsed.bounce.original_message_ids == (
-        "<case-00000007.abcdefghijklmnop.99@support-portal.example>",
-    )
-    assert parsed.bounce.recipients == ("full@customer.example",)
-    assert parsed.bounce.status == "5.2.2"
-    assert parsed.bounce.diagnostic.startswith("554 5.2.2 mailbox full;")
-    assert "\n" not in parsed.bounce.diagnostic
-
-
-def test_an_envelope_id_and_x_original_message_id_are_original_ids():
-    raw = (
-        load("bounce_dsn")
-        .replace(
-            b"Reporting-MTA: dns; mx.support-portal.example\n",
-            b"Reporting-MTA: dns; mx.support-portal.example\n"
-            b"Original-Envelope-Id: +3Cenv@x.example+3E\n",
-        )
-        .replace(b"Auto-Submitted:", b"X-Original-Message-ID: <xo@x.example>\nAuto-Submitted:")
-    )
-
-    parsed = parse_message(raw)
-
-    assert parsed.bounce is not None
-    assert set(parsed.bounce.original_message_ids) == {
-        "<xo@x.example>",
-        "<env@x.example>",
-        CASE_MESSAGE_ID,
-    }
-
-
-def test_a_report_that_is_not_a_delivery_status_is_no_bounce():
-    raw = load("bounce_dsn").replace(b"report-type=delivery-status", b"report-type=disposition")
-
-    assert parse_message(raw).bounce is None
-
-
 # --- Never raises --------------------------------------------------------------------------
 
 
@@ -572,92 +362,3 @@ def test_damaged_fixtures_never_raise(name, seed, flips):
 @given(raw=st.binary(max_size=2000))
 def test_arbitrary_bytes_never_raise(raw):
     assert isinstance(parse_message(b"From: a@b.example\n" + raw), ParsedMessage)
-
-
-# --- The reply stripper's own steps --------------------------------------------------------
-
-
-def test_a_thanks_that_starts_a_sentence_is_not_a_signature():
-    # DOMAIN N-3: the library would cut at "Thanks," and lose the question
-    text = "Hi,\nThanks, that fixed the login.\nBut now the export fails:\n\n  Error 42\n\nBob"
-
-    assert reply_text(text) == text
-
-
-@pytest.mark.parametrize(
-    "signature",
-    [
-        "Best regards,\nAlice Customer\nIT Manager",
-        "Thanks,\nAlice",
-        "Thanks, Alice",
-        "-- \nAlice Customer\nCustomer Example Ltd\n+44 20 7946 0000",
-        "Sent from my iPhone",
-        "Get Outlook for Android",
-        "Mit freundlichen Grüßen\nJörg Müller",
-    ],
-)
-def test_signatures_are_removed(signature):
-    # DOMAIN N-3
-    assert reply_text("The fix works.\n\n" + signature + "\n") == "The fix works."
-
-
-def test_lists_and_indentation_survive():
-    text = "Steps:\n- open the app\n- click Export\n\n    stack trace line 1\n    line 2"
-
-    assert reply_text(text) == text
-
-
-def test_a_reply_below_the_quote_is_kept():
-    text = (
-        "On Mon, 7 Dec 2026 at 10:02, Customer Care <care@support-portal.example> wrote:\n"
-        "> Does it work now?\n\nYes, it works now.\n"
-    )
-
-    assert reply_text(text) == "Yes, it works now."
-
-
-def test_html_line_breaks_quotes_and_preformatted_text():
-    html = (
-        "<div>One<br>Two</div><p>Three &lt;x&gt;</p><pre>  a\n  b</pre>"
-        "<blockquote><p>quoted</p><blockquote>deeper</blockquote></blockquote>"
-        "<table><tr><td>A</td><td>B</td></tr></table><img src='cid:x' alt='chart'>"
-    )
-
-    assert html_to_text(html) == (
-        "One\nTwo\n\nThree <x>\n\n  a\n  b\n\n> quoted\n>\n> > deeper\n>\n\nA B\n\n[chart]"
-    )
-
-
-def test_a_greater_than_sign_inside_an_attribute_stays_inside_it():
-    html = '<p>See <a href="https://x.example/" title="Step 1 > Step 2">the guide</a>.</p>'
-
-    assert html_to_text(html) == "See the guide (https://x.example/)."
-
-
-@pytest.mark.parametrize(
-    "html",
-    ["<p" * 100_000, '<a b=">"' * 50_000, "<<" * 100_000, '<a x=a"b" y="c>' * 30_000],
-)
-def test_html_conversion_takes_bounded_time_on_hostile_markup(html):
-    # The stdlib parser is quadratic on these (CVE-2025-6069); the taming passes keep it linear
-    started = time.perf_counter()
-    html_to_text(html)
-
-    assert time.perf_counter() - started < 3
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        ("On " + "a " * 3000 + "\n") * 300,
-        "Thanks,\n" * 20000,
-        ("From: " + "x " * 300 + "\nSent: " + "y " * 300 + "\n") * 300,
-        "a" * 2_000_000,
-    ],
-)
-def test_the_reply_stripper_takes_bounded_time_on_hostile_text(text):
-    # The library's patterns are quadratic on such input; the window keeps them fast
-    started = time.perf_counter()
-    reply_text(text)
-
-    assert time.perf_counter() - started < 3
