@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import time
+from email import policy
 from email.message import EmailMessage
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from inbound.parsing import ParsedMessage, parse_message
+from inbound.parsing import POLICY, ParsedMessage, parse_message
 from tests.inbound.messages import (
     CASE_MESSAGE_ID,
     CASE_THREAD_ID,
@@ -362,3 +363,26 @@ def test_damaged_fixtures_never_raise(name, seed, flips):
 @given(raw=st.binary(max_size=2000))
 def test_arbitrary_bytes_never_raise(raw):
     assert isinstance(parse_message(b"From: a@b.example\n" + raw), ParsedMessage)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Content-Type", 'multipart/mixed; boundary="b1"'),
+        ("From", '"Doe, Alice" <alice@customer.example>'),
+        ("Subject", "=?utf-8?q?Gr=C3=B6=C3=9Fe?= [Case 00001234]"),
+    ],
+)
+def test_the_parsing_policy_reads_headers_as_policy_default_does(name, value):
+    # The kept header objects are the ones policy.default builds, built once
+    mine, theirs = (
+        POLICY.header_fetch_parse(name, value),
+        policy.default.header_fetch_parse(name, value),
+    )
+
+    assert (str(mine), type(mine).__name__, mine.defects) == (
+        str(theirs),
+        type(theirs).__name__,
+        theirs.defects,
+    )
+    assert POLICY.header_fetch_parse(name, value) is mine
