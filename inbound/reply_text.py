@@ -10,7 +10,7 @@ regards"). Around it, small documented steps:
    forward marker ("---------- Forwarded message ---------", "Begin forwarded message:",
    Thunderbird's "-------- Forwarded Message --------") or, for Outlook, a subject starting
    with "Fw:"/"Fwd:" marks where the forwarded part begins; only the text above it is
-   stripped.
+   stripped. A marker below a reply header belongs to the quoted history: no forward then.
 2. The library's sign-off rule cuts at the first line that starts with "Thanks," or "Best,",
    which would drop "Thanks, that fixed it. But now …". A sign-off is accepted only when its
    line is the sign-off alone (optionally with a name of up to three capitalised words) and at
@@ -28,6 +28,7 @@ regards"). Around it, small documented steps:
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mailparser_reply.constants import MAIL_LANGUAGES
@@ -101,14 +102,23 @@ def _reader(text: str) -> ReplyMessage:
     return ReplyMessage(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
 
 
+@functools.cache
+def _header_pattern() -> re.Pattern[str]:
+    """The library's pattern of reply headers ("On … wrote:", "From: … Sent: …")."""
+    return ReplyMessage(text="", languages=list(LANGUAGES)).HEADER_REGEX
+
+
 def _split_forward(text: str, *, forwarded: bool) -> tuple[str, str]:
     marker = _FORWARD_MARKER.search(text)
     if marker:
-        return text[: marker.start()], text[marker.start() :].strip("\n")
+        own = text[: marker.start()]
+        if _header_pattern().search(_normalised(own)[1]):
+            return text, ""  # the marker is in the quoted history of a reply: no forward
+        return own, text[marker.start() :].strip("\n")
     if not forwarded:
         return text, ""
     lines, normalised = _normalised(text)
-    header = _reader(normalised).HEADER_REGEX.search(normalised)
+    header = _header_pattern().search(normalised)
     if header is None:
         return text, ""
     start = header.start() + (len(header.group()) - len(header.group().lstrip("\n")))

@@ -97,3 +97,64 @@ def test_the_reply_stripper_takes_bounded_time_on_hostile_text(text):
     reply_text(text)
 
     assert time.perf_counter() - started < 3
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        (
+            "Danke, klappt jetzt.\n\nViele Grüße\nJörg\n\n"
+            "Von: Customer Care <care@support-portal.example>\n"
+            "Gesendet: Montag, 7. Dezember 2026 10:02\nAn: Jörg <j@x.example>\n"
+            "Betreff: [Case 00001234] X\n\nText",
+            "Danke, klappt jetzt.",
+        ),
+        (
+            "C'est réglé.\n\nLe lun. 7 déc. 2026 à 10:02, Customer Care "
+            "<care@support-portal.example> a écrit :\n\n> Texte\n",
+            "C'est réglé.",
+        ),
+        (
+            "Listo.\n\nEl lun, 7 dic 2026 a las 10:02, Customer Care "
+            "(<care@support-portal.example>) escribió:\n> viejo\n",
+            "Listo.",
+        ),
+        (
+            "Opgelost.\n\nOp ma 7 dec. 2026 om 10:02 schreef Customer Care "
+            "<care@support-portal.example>:\n> oud\n",
+            "Opgelost.",
+        ),
+        (
+            "Works now.\n\n\n    On Monday, December 7, 2026, 10:02:00 AM GMT, Customer Care "
+            "<care@support-portal.example> wrote:\n\n\nDana Doe added an update\n",
+            "Works now.",
+        ),
+        (
+            "Ok\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n________________________________\n"
+            "From: Customer Care <care@support-portal.example>\n"
+            "Sent: Monday, December 7, 2026 10:02:00 AM\nTo: a@b.example\nSubject: X\n\nold",
+            "Ok",
+        ),
+        ("Fixed.\n\nOn 07/12/2026 10:02, Customer Care wrote:\n> old\n", "Fixed."),
+    ],
+    ids=["outlook-de", "gmail-fr", "gmail-es", "gmail-nl", "yahoo", "outlook-ios", "thunderbird"],
+)
+def test_reply_headers_of_more_clients_and_languages(text, reply):
+    # DOMAIN N-3
+    assert reply_text(text) == reply
+
+
+def test_a_forward_marker_in_the_quoted_history_is_no_forward():
+    # DOMAIN N-3: only a forward the sender made keeps its content
+    text = (
+        "Thanks, works.\n\n"
+        "On Mon, 7 Dec 2026 at 10:02, Care <care@support-portal.example> wrote:\n"
+        "> see below\n>\n> ---------- Forwarded message ---------\n> From: Bob\n"
+    )
+    outlook = (
+        "Thanks, works.\n\n________________________________\n"
+        "From: Care <care@support-portal.example>\nSent: Monday\nTo: a\nSubject: x\n\n"
+        "see below\n\n---------- Forwarded message ---------\nFrom: Bob <b@x.example>\n\nold\n"
+    )
+
+    assert reply_text(text) == reply_text(outlook) == "Thanks, works."
