@@ -159,6 +159,7 @@ _NOT_FILES = {
     "message/delivery-status",
     "message/global-delivery-status",
     "text/rfc822-headers",
+    "message/global-headers",
     "application/pkcs7-signature",  # S/MIME and OpenPGP signatures of a signed message
     "application/x-pkcs7-signature",
     "application/pgp-signature",
@@ -173,7 +174,7 @@ def attachments(message: EmailMessage, body: list[Message]) -> list[tuple[str, s
             continue
         content_type = part.get_content_type()
         name = part.get_filename() or ""
-        if content_type == "message/rfc822":
+        if content_type in {"message/rfc822", "message/global"}:
             found.append(
                 (_attached_email_name(part, index), content_type, _attached_email_bytes(part))
             )

@@ -54,6 +54,9 @@ class BounceReport:
     recipients: tuple[str, ...]  # the failed recipient addresses
     status: str  # e.g. "5.1.1"
     diagnostic: str  # the remote server's words, one line
+    # "failed"; "delayed" when the report only tells of delays (the email may still
+    # arrive); "" when it names no undelivered recipient (a report of success)
+    action: str = "failed"
 
 
 @dataclass(frozen=True)
@@ -276,22 +279,30 @@ def automatic_reason(message: Message, *, sender: str | None, bounce: BounceRepo
 _XTEXT = re.compile(r"\+([0-9A-Fa-f]{2})")
 
 
-def _report_fields(part: Message) -> list[Message]:
-    """The header blocks of a message/delivery-status part (the message, then recipients)."""
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        return [block for block in payload if isinstance(block, Message)]
-    text = part_text(part)
+def _field_blocks(text: str) -> list[Message]:
     parser = BytesParser(policy=POLICY)
     return [
         parser.parsebytes(block.strip().encode("utf-8", "replace") + b"\n\n", headersonly=True)
-        for block in re.split(r"\n[ \t]*\n", text)
+        for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))
         if block.strip()
     ]
 
 
-def _field(block: Message, name: str) -> str:
-    return _raw_header(block, name)
+def _report_fields(part: Message) -> list[Message]:
+    """The field blocks of a delivery status part: the message's, then one per recipient.
+    The stdlib splits message/delivery-status into blocks itself; message/global-delivery-
+    status it reads as one message whose body holds the recipients' blocks."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _field_blocks(part_text(part))
+    blocks: list[Message] = []
+    for block in payload:
+        if isinstance(block, Message):
+            blocks.append(block)
+            rest = block.get_payload()
+            if isinstance(rest, str) and rest.strip():
+                blocks += _field_blocks(rest)
+    return blocks
 
 
 def _typed_value(value: str) -> str:
@@ -301,12 +312,12 @@ def _typed_value(value: str) -> str:
 
 
 def _returned_ids(part: Message) -> list[str]:
-    """Message-IDs from a returned message (message/rfc822) or its headers."""
-    content_type = part.get_content_type()
-    if content_type == "message/rfc822":
-        inner = part.get_payload(0) if part.is_multipart() else None
-        headers = inner if isinstance(inner, Message) else None
-    else:  # text/rfc822-headers
+    """Message-IDs from a returned message (message/rfc822, message/global) or its headers
+    (text/rfc822-headers, message/global-headers)."""
+    payload = part.get_payload()
+    if isinstance(payload, list):  # the stdlib parsed the returned message or headers
+        headers = payload[0] if payload and isinstance(payload[0], Message) else None
+    else:
         headers = BytesParser(policy=POLICY).parsebytes(
             part_text(part).encode("utf-8", "replace") + b"\n\n", headersonly=True
         )
@@ -317,44 +328,47 @@ def _returned_ids(part: Message) -> list[str]:
     return ids
 
 
+_RETURNED = {"message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers"}
+_STATUS_PARTS = {"message/delivery-status", "message/global-delivery-status"}
+
+
 def bounce_report(message: Message) -> BounceReport | None:
-    """The delivery status notification in ``message`` (multipart/report with
-    report-type=delivery-status), or None when it is not one."""
+    """The delivery status notification in ``message`` (multipart/report with report-type
+    delivery-status, or global-delivery-status of RFC 6533), or None when it is not one.
+
+    Its recipients are those whose delivery failed; a report of delays only names the
+    delayed ones (``action`` "delayed"); a report of successful deliveries names none."""
     if message.get_content_type() != "multipart/report":
         return None
-    if (message.get_param("report-type") or "").lower() != "delivery-status":
+    report_type = (message.get_param("report-type") or "").lower()
+    if report_type not in {"delivery-status", "global-delivery-status"}:
         return None
-    ids: list[str] = []
-    recipients: list[str] = []
-    statuses: list[str] = []
-    diagnostics: list[str] = []
-    ids += message_ids(_raw_header(message, "X-Original-Message-ID"))
+    ids: list[str] = list(message_ids(_raw_header(message, "X-Original-Message-ID")))
+    by_action: dict[str, list[tuple[str, str, str]]] = {"failed": [], "delayed": []}
     for part in leaves(message):
         content_type = part.get_content_type()
-        if content_type in {"message/rfc822", "text/rfc822-headers"}:
+        if content_type in _RETURNED:
             ids += _returned_ids(part)
-        elif content_type in {"message/delivery-status", "message/global-delivery-status"}:
-            blocks = _report_fields(part)
-            for block in blocks:
-                envelope = _field(block, "Original-Envelope-Id")
+        elif content_type in _STATUS_PARTS:
+            for block in _report_fields(part):
+                envelope = _raw_header(block, "Original-Envelope-Id")
                 if envelope:
                     ids += message_ids(_XTEXT.sub(lambda m: chr(int(m[1], 16)), envelope))
-                recipient = _field(block, "Final-Recipient") or _field(block, "Original-Recipient")
-                if not recipient:
-                    continue
-                action = _field(block, "Action").lower()
-                if action and action not in {"failed", "delayed"}:
-                    continue  # delivered, relayed, expanded: not a failure
-                address = _typed_value(recipient).strip("<>").lower()
-                if address and address not in recipients:
-                    recipients.append(address)
-                statuses.append(
-                    _field(block, "Status").split()[0] if _field(block, "Status") else ""
+                recipient = _raw_header(block, "Final-Recipient") or _raw_header(
+                    block, "Original-Recipient"
                 )
-                diagnostics.append(_typed_value(_field(block, "Diagnostic-Code")))
+                action = _raw_header(block, "Action").strip().lower() or "failed"
+                if recipient and action in by_action:  # not delivered, relayed, expanded
+                    address = _typed_value(recipient).strip("<>").lower()
+                    status = _raw_header(block, "Status").split()
+                    diagnostic = _typed_value(_raw_header(block, "Diagnostic-Code"))
+                    by_action[action].append((address, status[0] if status else "", diagnostic))
+    action = "failed" if by_action["failed"] or not by_action["delayed"] else "delayed"
+    found = by_action[action]
     return BounceReport(
         original_message_ids=tuple(dict.fromkeys(ids)),
-        recipients=tuple(recipients),
-        status=next((status for status in statuses if status), ""),
-        diagnostic=next((diagnostic for diagnostic in diagnostics if diagnostic), "")[:1000],
+        recipients=tuple(dict.fromkeys(address for address, _, _ in found if address)),
+        status=next((status for _, status, _ in found if status), ""),
+        diagnostic=next((diagnostic for _, _, diagnostic in found if diagnostic), "")[:1000],
+        action=action if found else "",
     )

@@ -161,7 +161,7 @@ def test_a_delivery_status_notification_names_the_bounced_email():
     assert parsed.bounce is not None
     assert parsed.bounce.original_message_ids == (CASE_MESSAGE_ID,)
     assert parsed.bounce.recipients == ("gone@customer.example",)
-    assert parsed.bounce.status == "5.1.1"
+    assert (parsed.bounce.status, parsed.bounce.action) == ("5.1.1", "failed")
     assert parsed.bounce.diagnostic == (
         "550 5.1.1 <gone@customer.example>: Recipient address rejected: User unknown in "
         "virtual mailbox table"
@@ -207,6 +207,48 @@ def test_an_envelope_id_and_x_original_message_id_are_original_ids():
         "<env@x.example>",
         CASE_MESSAGE_ID,
     }
+
+
+def test_a_global_delivery_status_notification_is_read_too():
+    # RFC 6533: the report of a message with UTF-8 headers
+    raw = (
+        load("bounce_dsn")
+        .replace(b"report-type=delivery-status", b"report-type=global-delivery-status")
+        .replace(b"Type: message/delivery-status", b"Type: message/global-delivery-status")
+        .replace(b"Content-Type: message/rfc822", b"Content-Type: message/global")
+    )
+
+    bounce = parse_message(raw).bounce
+
+    assert bounce is not None
+    assert (bounce.original_message_ids, bounce.recipients, bounce.status, bounce.action) == (
+        (CASE_MESSAGE_ID,),
+        ("gone@customer.example",),
+        "5.1.1",
+        "failed",
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "expected"),
+    [
+        (b"delayed", b"4.4.7", ("delayed", ("gone@customer.example",), "4.4.7")),
+        (b"delivered", b"2.0.0", ("", (), "")),
+        (b"relayed", b"2.0.0", ("", (), "")),
+    ],
+)
+def test_a_report_of_delays_or_success_is_no_failure(action, status, expected):
+    # DOMAIN N-3: only a failed delivery means the customer did not get the email
+    raw = (
+        load("bounce_dsn")
+        .replace(b"Action: failed", b"Action: " + action)
+        .replace(b"Status: 5.1.1", b"Status: " + status)
+    )
+
+    parsed = parse_message(raw)
+
+    assert parsed.bounce is not None and parsed.is_automatic
+    assert (parsed.bounce.action, parsed.bounce.recipients, parsed.bounce.status) == expected
 
 
 def test_a_report_that_is_not_a_delivery_status_is_no_bounce():
