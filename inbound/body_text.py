@@ -61,15 +61,23 @@ def part_text(part: Message) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# Real mail nests a few levels deep; a hostile message nested hundreds of levels deep is
+# read down to this depth (deeper parts are left out) instead of exhausting the stack.
+MAX_DEPTH = 40
+
+
 def leaves(message: Message) -> Iterator[Message]:
     """Every leaf part in order, an attached email (``message/rfc822``) counted as one leaf:
     its own parts belong to it, not to this message."""
-    if message.is_multipart() and message.get_content_maintype() == "multipart":
-        for sub in message.get_payload():
-            if isinstance(sub, Message):
-                yield from leaves(sub)
-    else:
-        yield message
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if part.is_multipart() and part.get_content_maintype() == "multipart":
+            if depth < MAX_DEPTH:
+                children = [sub for sub in part.get_payload() if isinstance(sub, Message)]
+                stack.extend((child, depth + 1) for child in reversed(children))
+        else:
+            yield part
 
 
 def _is_attachment_disposition(part: Message) -> bool:
@@ -89,7 +97,7 @@ def _children(part: Message) -> list[Message]:
     return [child for child in payload if isinstance(child, Message)] if part.is_multipart() else []
 
 
-def _pieces(part: Message) -> list[Message]:
+def _pieces(part: Message, depth: int = 0) -> list[Message]:
     """The parts that together make the body under ``part``, in order.
 
     An alternative gives its text/plain choice (else its first readable one); a mixed part
@@ -97,17 +105,22 @@ def _pieces(part: Message) -> list[Message]:
     its own); related, signed and report parts give their first child's."""
     if part.get_content_maintype() != "multipart":
         return [part] if _body_candidate(part) else []
+    if depth >= MAX_DEPTH:
+        return []
     children = _children(part)
     subtype = part.get_content_subtype()
     if subtype == "alternative":
-        options = [pieces for pieces in map(_pieces, children) if pieces]
+        options = [pieces for child in children if (pieces := _pieces(child, depth + 1))]
         plain = [o for o in options if any(p.get_content_type() == "text/plain" for p in o)]
         return (plain or options or [[]])[0]
     if subtype in {"related", "signed", "report"}:
-        return _pieces(children[0]) if children else []
+        return _pieces(children[0], depth + 1) if children else []
     if subtype == "encrypted":
         return []
-    return [piece for child in children for piece in _pieces(child)]
+    pieces: list[Message] = []
+    for child in children:
+        pieces += _pieces(child, depth + 1)
+    return pieces
 
 
 def body_parts(message: EmailMessage) -> list[Message]:

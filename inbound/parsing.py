@@ -112,11 +112,17 @@ def parse_message(raw: bytes) -> ParsedMessage:
     """Everything the inbound service needs from ``raw``; never raises (see the module)."""
     try:
         message = BytesParser(policy=POLICY).parsebytes(raw)
+    except RecursionError:  # parts nested about a thousand deep: no mail client does that
+        logger.warning("inbound: a message nested too deeply to be parsed")
+        return _unreadable()
     except Exception:  # the parser is lenient; this is a last resort
         logger.exception("inbound: the message could not be parsed")
         return _unreadable()
     try:
         return _parse(message)
+    except RecursionError:
+        logger.warning("inbound: a message nested too deeply to be read")
+        return _unreadable(message)
     except Exception:
         logger.exception("inbound: the message could not be read")
         return _unreadable(message)

@@ -347,6 +347,23 @@ def test_broken_messages_are_read_as_far_as_possible_without_raising(raw):
     assert "\x00" not in parsed.text + parsed.reply_text + parsed.subject
 
 
+def nested(depth: int) -> bytes:
+    raw = b"From: alice@customer.example\nContent-Type: multipart/mixed; boundary=b0\n\n"
+    for level in range(depth):
+        raw += b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (level, level + 1)
+    raw += b"--b%d\nContent-Type: text/plain\n\ndeep text\n" % depth
+    return raw + b"".join(b"--b%d--\n" % level for level in range(depth, -1, -1))
+
+
+def test_deeply_nested_parts_are_read_down_to_a_depth_and_never_exhaust_the_stack():
+    # Real mail nests a few levels; a hostile message is still stored and judged
+    assert parse_message(nested(10)).reply_text == "deep text"
+    hostile = parse_message(nested(600))
+    assert (hostile.sender, hostile.text) == ("alice@customer.example", "")
+    too_deep = parse_message(nested(3000))  # deeper than the stdlib parser itself can go
+    assert (too_deep.sender, too_deep.sender_problem) == (None, "The message could not be read.")
+
+
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(names()), seed=st.integers(0, 2**32), flips=st.integers(1, 40))
 def test_damaged_fixtures_never_raise(name, seed, flips):
