@@ -10,7 +10,7 @@ catches anything unexpected, so these may assume a message the stdlib could pars
   "> " lines so the reply stripper removes them like plain-text quoting.
 - Charsets: the declared charset first; bytes that do not fit it (a wrong label) or an unknown
   label fall back to UTF-8, then to the declared charset (or windows-1252) with replacement
-  characters. Nothing here raises on bad bytes.
+  characters; see decode_bytes for ASCII and Latin-1 labels. Nothing here raises on bad bytes.
 - Attachments: every part with a filename that is not the body, a part marked as an
   attachment without a filename (named ``attachment-N.<ext>``), and an attached email
   (``message/rfc822``) as a ``.eml`` file. Inline images without a filename (logos referenced
@@ -26,9 +26,11 @@ from collections.abc import Iterator
 from email.message import EmailMessage, Message
 from html.parser import HTMLParser
 
-# Labels a mail client writes that mean windows-1252 in practice (the WHATWG rule: bytes
-# 0x80-0x9F in "iso-8859-1" mail are curly quotes and dashes, never control characters).
-_WINDOWS_1252_ALIASES = {"iso-8859-1", "latin-1", "latin1", "iso8859-1", "us-ascii", "ascii"}
+# Labels under which mail clients send other bytes in practice: 8-bit text labelled
+# "us-ascii" is mostly UTF-8, and "iso-8859-1" text has windows-1252's curly quotes and
+# dashes in 0x80-0x9F (the WHATWG rule). UTF-8 is tried first for these (bytes that happen
+# to be valid UTF-8 are almost never Latin-1), then windows-1252.
+_LOOSE_LABELS = {"ascii", "latin-1", "iso8859-1", "cp1252"}
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
@@ -39,16 +41,16 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         codec = codecs.lookup(label).name if label else ""
     except LookupError:
         codec = ""
-    if codec in {"latin-1", "iso8859-1", "ascii"}:
-        codec = "cp1252"
-    for name in dict.fromkeys([codec, "utf-8"]):
-        if not name:
-            continue
+    if codec in _LOOSE_LABELS or not codec:
+        tries, fallback = ["utf-8", "cp1252"], "cp1252"
+    else:
+        tries, fallback = list(dict.fromkeys([codec, "utf-8"])), codec
+    for name in tries:
         try:
             return data.decode(name)
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError:
             continue
-    return data.decode(codec or "cp1252", errors="replace")
+    return data.decode(fallback, errors="replace")
 
 
 def part_text(part: Message) -> str:

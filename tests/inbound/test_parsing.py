@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from inbound.body_text import decode_bytes
 from inbound.parsing import POLICY, ParsedMessage, parse_message
 from tests.inbound.messages import (
     CASE_MESSAGE_ID,
@@ -202,6 +203,21 @@ def test_a_wrong_charset_label_decodes_with_replacement_characters():
         parsed.reply_text
         == "The invoice for M\ufffdller GmbH shows 100 \ufffd instead of 100 \ufffd."
     )
+
+
+@pytest.mark.parametrize(
+    ("label", "data", "text"),
+    [
+        ("us-ascii", "Größe: 2 GB".encode(), "Größe: 2 GB"),  # 8-bit UTF-8 labelled ASCII
+        ("iso-8859-1", "Größe".encode(), "Größe"),  # UTF-8 labelled Latin-1
+        ("iso-8859-1", "“Größe”".encode("cp1252"), "“Größe”"),
+        ("utf-8", b"caf\xe9", "caf\ufffd"),
+        ("x-unknown", "Größe".encode("cp1252"), "Größe"),
+        (None, "Größe".encode(), "Größe"),
+    ],
+)
+def test_mislabelled_text_reads_as_what_clients_really_send(label, data, text):
+    assert decode_bytes(data, label) == text
 
 
 def test_a_non_ascii_subject_is_decoded_on_one_line():
