@@ -1,9 +1,10 @@
 """Reading a received email (N-3, N-4): pure functions over the raw bytes, no database.
 
 ``parse_message(raw)`` reads the message with the stdlib (``email`` with ``policy.default``,
-see ``_Policy``)
-and never raises: whatever it cannot read is reported in the result (``sender_problem``,
-empty text), so the caller can store the message and refuse it.
+see ``_Policy``) and never raises: whatever it cannot read is reported in the result
+(``sender_problem``, empty text), so the caller can store the message and refuse it. It reads
+any size; the caller refuses an oversized message (``INBOUND_MAX_BYTES``) before parsing.
+A typical reply takes about a millisecond, a 10 MB attachment about half a second.
 
 - ``message_id``, ``in_reply_to`` and ``references`` are "<…>" forms.
 - ``sender`` is the one From address, lower-cased, only when the From header is beyond doubt
