@@ -136,6 +136,17 @@ def _bounce(message: InboundMessage, report: BounceReport, *, now: datetime) -> 
         return
     recipients = list(report.recipients) or list(email.to)
     message.bounced_email = email
+    if report.action != "failed":
+        # A delay warning (the email may still arrive) or a delivery report: nothing for
+        # care to act on, so nothing in the case's history.
+        what = "is delayed" if report.action == "delayed" else "was reported delivered"
+        _decide(
+            message,
+            Outcome.BOUNCE,
+            f"Our email “{email.subject}” to {', '.join(recipients)} {what}"
+            + (f" ({report.status})." if report.status else "."),
+        )
+        return
     _decide(
         message,
         Outcome.BOUNCE,

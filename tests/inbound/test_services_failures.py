@@ -79,6 +79,21 @@ def test_a_bounce_of_a_case_email_is_recorded_and_shown_to_care_only(
     assert "Email not delivered" in care and "dc@org-a.example" in care
 
 
+def test_a_delay_warning_is_recorded_but_tells_care_nothing_on_the_case(case, care_email):
+    # DOMAIN N-3: "delayed" means the email may still arrive: no "not delivered" event
+    raw = load(
+        "bounce_dsn", ORIGINAL_MESSAGE_ID=care_email.message_id, FAILED_RECIPIENT="dc@org-a.example"
+    ).replace(b"Action: failed", b"Action: delayed")
+
+    message = receive(raw, now=NOW + timedelta(minutes=1))
+
+    assert (message.outcome, message.bounced_email_id) == (Outcome.BOUNCE, care_email.pk)
+    assert "is delayed" in message.reason
+    assert answers() == []
+    with scopes_disabled():
+        assert not CaseEvent.unscoped.filter(case_id=case.pk, kind="email_bounced").exists()
+
+
 def test_a_bounce_of_an_email_we_do_not_know_is_recorded_without_a_case(db):
     # DOMAIN N-3
     message = receive(load("bounce_dsn", ORIGINAL_MESSAGE_ID="<unknown@elsewhere.example>"))
