@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.notifications import Audience, case_email_recipients
 from cases.links import case_url
 from cases.models import CLOSED_SUB_STATUSES, Case, CaseEvent, CaseUpdate, Priority, SubStatus
-from cases.references import message_id_hint, reference_token, thread_id
+from cases.references import message_id_hint, reference_token, thread_headers
 from core.outbox.services import outbox_enqueue
 
 # What the customer is told a status means, and what is expected of them.
@@ -151,11 +151,7 @@ def _send(
             subject=subject,
             text=render_to_string("emails/case_event.txt", context),
             html=render_to_string("emails/case_event.html", context),
-            headers={
-                "References": thread_id(case),
-                "In-Reply-To": thread_id(case),
-                "X-Case-Number": case.display_number,
-            },
+            headers=thread_headers(case),
             case_id=case.pk,
             message_id_hint=message_id_hint(case),
             audience=audience,

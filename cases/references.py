@@ -48,6 +48,15 @@ def thread_id(case: Case) -> str:
     return f"<{message_id_hint(case)}@{mail_domain()}>"
 
 
+def thread_headers(case: Case) -> dict[str, str]:
+    """The headers that put a case email in the case's thread (N-2)."""
+    return {
+        "References": thread_id(case),
+        "In-Reply-To": thread_id(case),
+        "X-Case-Number": case.display_number,
+    }
+
+
 def _valid(number: int, token: str) -> bool:
     return hmac.compare_digest(token.lower(), token_for_number(number))
 

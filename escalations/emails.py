@@ -22,7 +22,7 @@ from accounts.notifications import Audience, case_email_recipients
 from cases.emails import split_for_actor, subject_for
 from cases.links import case_url
 from cases.models import CaseEvent
-from cases.references import message_id_hint, reference_token, thread_id
+from cases.references import message_id_hint, reference_token, thread_headers
 from core.outbox.services import outbox_enqueue
 from escalations.links import escalation_admin_url
 from escalations.models import Escalation, EscalationMessage, State
@@ -100,11 +100,7 @@ def _send(
         subject=subject_for(case, label),
         text=render_to_string("emails/escalation_event.txt", context),
         html=render_to_string("emails/escalation_event.html", context),
-        headers={
-            "References": thread_id(case),
-            "In-Reply-To": thread_id(case),
-            "X-Case-Number": case.display_number,
-        },
+        headers=thread_headers(case),
         case_id=case.pk,
         message_id_hint=message_id_hint(case),
         audience=Audience.NONE if for_care else Audience.CASE_READERS,

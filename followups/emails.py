@@ -23,7 +23,7 @@ from cases.emails import _recipients as case_recipients
 from cases.emails import subject_for
 from cases.links import case_url
 from cases.models import Case, CaseUpdate
-from cases.references import message_id_hint, reference_token, thread_id
+from cases.references import message_id_hint, reference_token, thread_headers
 from core.outbox.services import outbox_enqueue
 from followups.models import FollowUpStep, FollowUpTimer
 
@@ -97,9 +97,7 @@ def _send(
         text=text,
         html=html,
         headers={
-            "References": thread_id(case),
-            "In-Reply-To": thread_id(case),
-            "X-Case-Number": case.display_number,
+            **thread_headers(case),
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
         },
