@@ -179,7 +179,9 @@ def _parse(message: EmailMessage) -> ParsedMessage:
 # --- Headers -------------------------------------------------------------------------------
 
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+# No control characters: a NUL would make the row unstorable on PostgreSQL (the delivery
+# retried for ever), and an id is echoed in the In-Reply-To of our answer.
+_ANGLE_ID = re.compile(r"<([^<>\s\x00-\x1f\x7f]+)>")
 
 
 def _eight_bit(value: str) -> str:
@@ -215,7 +217,7 @@ def message_ids(value: str) -> tuple[str, ...]:
     found = [f"<{match}>" for match in _ANGLE_ID.findall(value or "")]
     if not found:
         bare = (value or "").strip()
-        if bare and "@" in bare and not re.search(r"[\s<>,]", bare):
+        if bare and "@" in bare and not re.search(r"[\s<>,\x00-\x1f\x7f]", bare):
             found = [f"<{bare}>"]
     return tuple(dict.fromkeys(found))
 
@@ -366,9 +368,9 @@ def bounce_report(message: Message) -> BounceReport | None:
                 )
                 action = _raw_header(block, "Action").strip().lower() or "failed"
                 if recipient and action in by_action:  # not delivered, relayed, expanded
-                    address = _typed_value(recipient).strip("<>").lower()
-                    status = _raw_header(block, "Status").split()
-                    diagnostic = _typed_value(_raw_header(block, "Diagnostic-Code"))
+                    address = _clean(_typed_value(recipient).strip("<>").lower())
+                    status = _clean(_raw_header(block, "Status")).split()
+                    diagnostic = _clean(_typed_value(_raw_header(block, "Diagnostic-Code")))
                     by_action[action].append((address, status[0] if status else "", diagnostic))
     action = "failed" if by_action["failed"] or not by_action["delayed"] else "delayed"
     found = by_action[action]

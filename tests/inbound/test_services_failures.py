@@ -103,6 +103,26 @@ def test_a_bounce_of_an_email_we_do_not_know_is_recorded_without_a_case(db):
     assert answers() == []
 
 
+def test_nul_characters_in_ids_and_bounce_fields_never_make_a_message_unstorable(case, care_email):
+    # DOMAIN N-3: PostgreSQL refuses NUL in text; the message must still be stored and read
+    reply = email_reply(case, message_id="<nul@client.example>").replace(
+        b"<nul@client.example>", b"<n\x00ul@client.example>"
+    )
+    bounce = load(
+        "bounce_dsn", ORIGINAL_MESSAGE_ID=care_email.message_id, FAILED_RECIPIENT="dc@org-a.example"
+    ).replace(b"Diagnostic-Code: smtp;", b"Diagnostic-Code: smtp; \x00")
+
+    posted = receive(reply)
+    bounced = receive(bounce, now=NOW + timedelta(minutes=1))
+
+    assert (posted.outcome, posted.message_id) == (Outcome.POSTED, "")  # deduplicated by bytes
+    assert posted.dedup_key.startswith("sha256:") and posted.update_id is not None
+    assert bounced.outcome == Outcome.BOUNCE and "\x00" not in bounced.reason
+    with scopes_disabled():
+        [event] = CaseEvent.unscoped.filter(case_id=case.pk, kind="email_bounced")
+        assert "\x00" not in event.after["diagnostic"]
+
+
 # --- one automatic answer an hour ----------------------------------------------------------
 
 
