@@ -11,6 +11,8 @@ from email.utils import make_msgid
 
 import pytest
 from django.conf import settings
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from accounts.models import Membership
 from cases.models import Attachment, Case, CaseEvent, CaseUpdate, Channel
@@ -262,13 +264,18 @@ def test_a_reply_to_a_closed_case_posts_nothing_reopens_nothing_and_says_how_to_
 
 
 def test_a_reply_to_a_case_closed_over_30_days_ago_says_to_open_a_new_case(org_a, dc_a):
-    # DOMAIN C-12
+    # DOMAIN C-12: the answer says until when reopening was possible
     closed = make_case(org_a, dc_a, "resolved")
+    deadline = localtime(reload(closed).closed_at + timedelta(days=30))
 
     receive(email_reply(closed), now=NOW + timedelta(days=30))
 
     [answer] = answers()
     assert "can no longer be reopened" in answer.body_text
+    assert "more than 30 days" not in answer.body_text  # closed 30 days ago exactly
+    until = f"could be reopened until\n{date_format(deadline, 'j F Y, H:i T')}"
+    assert until in answer.body_text
+    assert date_format(deadline, "j F Y, H:i T") in answer.body_html
     assert f"{settings.SITE_URL}/cases/new/" in answer.body_text
     assert reload(closed).sub_status == "resolved"
 
