@@ -4,6 +4,7 @@
 see ``_Policy``) and never raises: whatever it cannot read is reported in the result
 (``sender_problem``, empty text), so the caller can store the message and refuse it. It reads
 any size; the caller refuses an oversized message (``INBOUND_MAX_BYTES``) before parsing.
+A message of more than ``MAX_PARTS`` MIME parts is not read (only its Message-ID is kept).
 A typical reply takes about a millisecond, a 10 MB attachment about half a second.
 
 - ``message_id``, ``in_reply_to`` and ``references`` are "<…>" forms.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
@@ -109,12 +111,42 @@ _HEADER_CHARS_KEPT = 500  # a longer value is parsed each time: the store stays 
 POLICY = _Policy()
 
 
+# Real mail has a few dozen MIME parts; a hostile one of a million tiny parts (a few bytes
+# each, well within INBOUND_MAX_BYTES) would take minutes and gigabytes to read, on every
+# delivery and every look at it in the care workspace. Reading stops at this many parts.
+MAX_PARTS = 1000
+
+
+class _TooManyParts(Exception):
+    pass
+
+
+def _part_counter() -> Callable[..., EmailMessage]:
+    """The parser's message factory, counting the parts it makes (the parser makes one to
+    try it out first) and stopping the parse past ``MAX_PARTS``."""
+    made = 0
+
+    def factory(policy: EmailPolicy = POLICY) -> EmailMessage:
+        nonlocal made
+        made += 1
+        if made > MAX_PARTS + 1:
+            raise _TooManyParts
+        return EmailMessage(policy=policy)
+
+    return factory
+
+
 def parse_message(raw: bytes) -> ParsedMessage:
     """Everything the inbound service needs from ``raw``; never raises (see the module)."""
     try:
-        message = BytesParser(policy=POLICY).parsebytes(raw)
+        message = BytesParser(_part_counter(), policy=POLICY).parsebytes(raw)
     except RecursionError:  # parts nested about a thousand deep: no mail client does that
         logger.warning("inbound: a message nested too deeply to be parsed")
+        return _unreadable()
+    except _TooManyParts:
+        logger.warning("inbound: a message of more than %d parts is not read", MAX_PARTS)
+        with contextlib.suppress(Exception):  # its Message-ID still deduplicates it
+            return _unreadable(BytesParser(policy=POLICY).parsebytes(raw, headersonly=True))
         return _unreadable()
     except Exception:  # the parser is lenient; this is a last resort
         logger.exception("inbound: the message could not be parsed")
@@ -290,10 +322,10 @@ _XTEXT = re.compile(r"\+([0-9A-Fa-f]{2})")
 
 def _field_blocks(text: str) -> list[Message]:
     parser = BytesParser(policy=POLICY)
-    return [
+    blocks = [b for b in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n")) if b.strip()]
+    return [  # one per recipient: a real report names a few, never MAX_PARTS
         parser.parsebytes(block.strip().encode("utf-8", "replace") + b"\n\n", headersonly=True)
-        for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))
-        if block.strip()
+        for block in blocks[:MAX_PARTS]
     ]
 
 

@@ -16,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from inbound.body_text import decode_bytes
-from inbound.parsing import POLICY, ParsedMessage, parse_message
+from inbound.parsing import MAX_PARTS, POLICY, ParsedMessage, parse_message
 from tests.inbound.messages import (
     CASE_MESSAGE_ID,
     CASE_THREAD_ID,
@@ -378,6 +378,27 @@ def test_deeply_nested_parts_are_read_down_to_a_depth_and_never_exhaust_the_stac
     assert (hostile.sender, hostile.text) == ("alice@customer.example", "")
     too_deep = parse_message(nested(3000))  # deeper than the stdlib parser itself can go
     assert (too_deep.sender, too_deep.sender_problem) == (None, "The message could not be read.")
+
+
+def many_parts(count: int) -> bytes:
+    head = b"From: alice@customer.example\nMessage-ID: <many@customer.example>\n"
+    head += b"Content-Type: multipart/mixed; boundary=b\n\n"
+    return head + b"--b\n\nx\n" * count + b"--b--\n"
+
+
+def test_a_message_of_thousands_of_parts_is_not_read_but_keeps_its_message_id():
+    # Each part costs time and memory (quadratically, for body parts): a hostile message of
+    # millions of tiny parts fits within INBOUND_MAX_BYTES. It is stored and refused unread.
+    assert MAX_PARTS >= 500
+    assert parse_message(many_parts(MAX_PARTS - 1)).sender == "alice@customer.example"
+    hostile = parse_message(many_parts(MAX_PARTS * 5))
+
+    assert (hostile.sender, hostile.sender_problem) == (None, "The message could not be read.")
+    assert (hostile.message_id, hostile.text, hostile.attachments) == (
+        "<many@customer.example>",
+        "",
+        (),
+    )
 
 
 @hypothesis_settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
