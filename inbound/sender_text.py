@@ -27,6 +27,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 _SPECIALS = set('@,;:<>[]\\"()')
+# One sender's name and address fit well within a line (RFC 5322: 998 characters); a longer
+# header is refused unread.
+FROM_MAX_CHARS = 998
 _registry = HeaderRegistry()
 
 
@@ -43,6 +46,8 @@ def strict_sender(values: list[str]) -> tuple[str | None, str]:
     value = values[0].strip()
     if not value:
         return None, "The From header is empty."
+    if len(value) > FROM_MAX_CHARS:  # the stdlib's parser takes quadratic time in its length
+        return None, f"The From header is too long ({len(value)} characters)."
     try:
         address = _read(value)
         validate_email(address)

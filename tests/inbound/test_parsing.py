@@ -16,7 +16,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from inbound.body_text import decode_bytes
-from inbound.parsing import MAX_PARTS, POLICY, ParsedMessage, parse_message
+from inbound.parsing import HEADER_MAX_CHARS, MAX_PARTS, POLICY, ParsedMessage, parse_message
 from tests.inbound.messages import (
     CASE_MESSAGE_ID,
     CASE_THREAD_ID,
@@ -378,6 +378,23 @@ def test_deeply_nested_parts_are_read_down_to_a_depth_and_never_exhaust_the_stac
     assert (hostile.sender, hostile.text) == ("alice@customer.example", "")
     too_deep = parse_message(nested(3000))  # deeper than the stdlib parser itself can go
     assert (too_deep.sender, too_deep.sender_problem) == (None, "The message could not be read.")
+
+
+def test_header_values_are_parsed_from_their_first_characters_only():
+    # The stdlib's header parser takes quadratic time in a value's encoded words: a hostile
+    # Subject or file name of half a megabyte took minutes; real headers are far shorter
+    words = "=?utf-8?q?caf=C3=A9?= " * 2000
+    raw = (
+        f"From: alice@customer.example\nSubject: {words}\nMIME-Version: 1.0\n"
+        f'Content-Type: text/plain; name="{words}"\n\nThe logs.\n'
+    ).encode()
+
+    parsed = parse_message(raw)
+
+    assert parsed.subject.startswith("cafécafé") and len(parsed.subject) < HEADER_MAX_CHARS
+    [attachment] = parsed.attachments  # named by its type's "name"
+    assert attachment.name.startswith("cafécafé") and len(attachment.name) < HEADER_MAX_CHARS
+    assert (parsed.sender, attachment.data) == ("alice@customer.example", b"The logs.\n")
 
 
 def many_parts(count: int) -> bytes:

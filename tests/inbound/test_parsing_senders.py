@@ -80,6 +80,16 @@ def test_several_or_no_from_headers_give_no_sender(name, problem):
     assert (parsed.sender, parsed.sender_problem) == (None, problem)
 
 
+def test_a_from_header_longer_than_a_line_is_refused_unread():
+    # DOMAIN N-3: the stdlib's parser takes quadratic time in a long header's encoded words
+    name = "=?utf-8?q?caf=C3=A9?= " * 46  # 1,012 characters of name
+    parsed = parse("plain_text_reply", FROM=f"{name}<alice@customer.example>")
+
+    assert parsed.sender is None
+    assert parsed.sender_problem == "The From header is too long (1036 characters)."
+    assert parse("plain_text_reply", FROM=f"{name[:900]}<alice@customer.example>").sender
+
+
 # --- Automatic messages (RFC 3834) ---------------------------------------------------------
 
 
