@@ -80,6 +80,8 @@ MIDDLEWARE = [
 TENANT_SCOPE_FOR_USER = "accounts.middleware.enter_scope_for"
 # The tenant model, named for the ground floor (the audit log), which imports no app.
 TENANT_MODEL = "accounts.Organization"
+# Error reports hide the credentials that URL settings carry (core/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.reporting.ReporterFilter"
 # Who may still receive a case email when the outbox sends it (N-1): the outbox (core)
 # names no app, so it calls this checker by its setting.
 OUTBOX_RECIPIENT_CHECK = "accounts.notifications.entitled_recipients"

@@ -289,3 +289,18 @@ def test_postgresql_keeps_plans_of_repeated_statements_unless_told_not_to(
         **prepared,
     )
     assert found["db_options"] == options
+
+
+def test_error_reports_hide_credentials_in_url_settings(settings):
+    # An error page or report never shows the IMAP mailbox's password, nor Redis's or the broker's
+    from django.views.debug import get_default_exception_reporter_filter
+
+    settings.INBOUND_IMAP_URL = "imaps://care:hunter2@mail.example/INBOX"
+    settings.CELERY_BROKER_URL = "redis://:hunter2@redis.example:6379/0"
+    settings.REDIS_URL = "redis://:hunter2@redis.example:6379/1"
+    shown = get_default_exception_reporter_filter().get_safe_settings()
+
+    for name in ("INBOUND_IMAP_URL", "CELERY_BROKER_URL", "REDIS_URL"):
+        assert "hunter2" not in str(shown[name])
+    assert "hunter2" not in str(shown)
+    assert shown["INBOUND_ADDRESS"] == settings.INBOUND_ADDRESS  # plain settings stay readable
