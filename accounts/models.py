@@ -401,9 +401,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 
 
 class OrganizationChange(TenantModel):
-    """Append-only history of care's changes to an organization's set-up (T-4, S-5, B-1): who
-    changed what and when, as it was before and after. Written by ``accounts.services`` in
-    the transaction of the change."""
+    """Append-only history of care's changes to an organization's set-up (T-2, T-4, T-8, T-9,
+    S-5, B-1): who changed what and when, as it was before and after. Written by
+    ``accounts.services`` in the transaction of the change."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Organization added"
@@ -411,6 +411,9 @@ class OrganizationChange(TenantModel):
         SUPPORT_LEVEL = "support_level", "Support level changed"
         CALENDAR = "calendar", "Business calendar changed"
         MEMBERSHIP = "membership", "Member or access level changed"
+        DEPLOYMENT = "deployment", "Deployment changed"
+        EMAIL_DOMAIN = "email_domain", "Email domain changed"
+        RESELLER_LINK = "reseller_link", "Reseller partner link changed"
 
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -7,7 +7,8 @@ is audited (``CareAdminMixin``).
 These pages live with the cases because saving them may move the due times of open cases:
 a new support level (S-5) or calendar (B-1) goes through ``cases.services``, which saves the
 change with its history row and recomputes the organization's open cases (S-8). Members are
-saved through the membership services (``accounts.admin.save_memberships``).
+saved through the membership services (``accounts.admin.save_memberships``); deployments,
+email domains and reseller partner links through theirs (``organization_setup``).
 """
 
 from __future__ import annotations
@@ -27,16 +28,20 @@ from accounts.models import (
     AccessLevel,
     BusinessCalendar,
     CalendarClosure,
-    Deployment,
-    EmailDomain,
     Membership,
     Organization,
-    ResellerLink,
 )
 from accounts.selectors import organizations_short_of_designated_contacts
 from accounts.services import organization_create, organization_update
 from accounts.services.calendars import CALENDAR_FIELDS
 from accounts.services.organizations import ORGANIZATION_DETAILS
+from cases.admin.organization_setup import (
+    SETUP_SAVERS,
+    DeploymentInline,
+    EmailDomainInline,
+    EndUserLinkInline,
+    ResellerPartnerInline,
+)
 from cases.services.organizations import (
     calendar_create,
     calendar_delete,
@@ -48,20 +53,6 @@ from core.care_admin import CareAdminMixin
 MIN_DESIGNATED_CONTACTS = 2  # T-7
 
 
-class DeploymentInline(admin.TabularInline):
-    model = Deployment
-    extra = 0
-    fields = ["code", "name", "is_active"]
-    verbose_name_plural = "deployments (Account/Depl, T-2)"
-
-
-class EmailDomainInline(admin.TabularInline):
-    model = EmailDomain
-    extra = 0
-    fields = ["domain", "verified_at"]
-    verbose_name_plural = "email domains (T-9)"
-
-
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -70,32 +61,6 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["created_at"]
     verbose_name = "member"
     verbose_name_plural = "members and access levels (T-4)"
-
-
-class EndUserLinkInline(admin.TabularInline):
-    """On a reseller partner: the end-user organizations it manages cases for (T-8)."""
-
-    model = ResellerLink
-    fk_name = "reseller"
-    extra = 0
-    autocomplete_fields = ["end_user"]
-    fields = ["end_user", "created_at"]
-    readonly_fields = ["created_at"]
-    verbose_name = "end-user organization"
-    verbose_name_plural = "end-user organizations (T-8)"
-
-
-class ResellerPartnerInline(admin.TabularInline):
-    """On a customer: the reseller partners that manage its cases (T-8)."""
-
-    model = ResellerLink
-    fk_name = "end_user"
-    extra = 0
-    autocomplete_fields = ["reseller"]
-    fields = ["reseller", "created_at"]
-    readonly_fields = ["created_at"]
-    verbose_name = "reseller partner"
-    verbose_name_plural = "reseller partners (T-8)"
 
 
 class ShortOfContactsFilter(admin.SimpleListFilter):
@@ -216,8 +181,11 @@ class OrganizationAdmin(CareAdminMixin, admin.ModelAdmin):
             _tell_recomputed(request, obj, recomputed)
 
     def save_formset(self, request, form, formset, change):
+        # Every inline's rows go through their services, with a history row each.
         if formset.model is Membership:
             save_memberships(request, formset)
+        elif formset.model in SETUP_SAVERS:
+            SETUP_SAVERS[formset.model](request, formset)
         else:
             super().save_formset(request, form, formset, change)
 
