@@ -9,7 +9,9 @@ checks run in this order, each ending the handling when it applies:
    history for care (never shown to the customer);
 2. an automatic message (auto-reply, list, bulk) or one from mail software or our own
    address: ignored, never answered (RFC 3834);
-3. a From address that cannot be trusted: refused; there is nobody to answer;
+3. a From address that cannot be trusted: refused; there is nobody to answer. With
+   ``INBOUND_AUTHSERV_ID`` set, that includes a sender whose domain our mail server did not
+   authenticate (``inbound.authentication``): refused, never answered;
 4. too large: refused, with an answer that says the limit;
 5. no valid case reference: no case is opened; the answer says cases are opened in the
    portal (N-4);
@@ -43,6 +45,7 @@ from core.errors import DomainError, InvalidInput
 from core.outbox.models import OutboxEmail
 from core.tenancy import tenant_scope
 from inbound.answers import Kind, answer_sender, not_a_person
+from inbound.authentication import sender_authenticated
 from inbound.models import InboundMessage
 from inbound.parsing import BounceReport, ParsedMessage
 
@@ -77,6 +80,17 @@ def handle(message: InboundMessage, parsed: ParsedMessage, *, now: datetime) -> 
         return
     if why := not_a_person(parsed.sender):
         _decide(message, Outcome.AUTOMATIC, why)
+        return
+    authserv_id = settings.INBOUND_AUTHSERV_ID
+    if authserv_id and not sender_authenticated(
+        parsed.authentication_results, sender=parsed.sender, authserv_id=authserv_id
+    ):
+        _decide(
+            message,
+            Outcome.REFUSED,
+            f"The mail server ({authserv_id}) did not authenticate the sender's domain (no "
+            "passing DMARC, DKIM or SPF result); nothing is posted or answered.",
+        )
         return
     limit = settings.INBOUND_MAX_BYTES
     if message.size > limit:

@@ -75,6 +75,8 @@ class ParsedMessage:
     attachments: tuple[ParsedAttachment, ...] = field(default=())
     automatic_reason: str = ""  # "" for a person's message; else why it is automatic
     bounce: BounceReport | None = None
+    # The raw Authentication-Results headers (RFC 8601), checked by inbound.authentication.
+    authentication_results: tuple[str, ...] = ()
 
     @property
     def is_automatic(self) -> bool:
@@ -213,6 +215,7 @@ def _parse(message: EmailMessage) -> ParsedMessage:
         ),
         automatic_reason=automatic_reason(message, sender=sender, bounce=bounce),
         bounce=bounce,
+        authentication_results=tuple(_raw_headers(message, "Authentication-Results")[:20]),
     )
 
 

@@ -252,6 +252,10 @@ INBOUND_IMAP_URL = env.str("INBOUND_IMAP_URL", default="")
 # Where handled messages move to on the IMAP server (created if missing).
 INBOUND_IMAP_PROCESSED_FOLDER = env.str("INBOUND_IMAP_PROCESSED_FOLDER", default="Processed")
 INBOUND_MAILDIR = env.str("INBOUND_MAILDIR", default="")
+# The authserv-id your mail server writes in Authentication-Results (RFC 8601). When set, a
+# message whose From domain that server did not authenticate (DMARC, DKIM or SPF) is refused
+# and never answered; empty: no check (inbound/authentication.py).
+INBOUND_AUTHSERV_ID = env.str("INBOUND_AUTHSERV_ID", default="")
 # A message larger than this is stored, not posted, and its sender told why.
 INBOUND_MAX_BYTES = env.int("INBOUND_MAX_BYTES", default=40 * 1024 * 1024)
 

@@ -81,6 +81,7 @@ def test_procfile_declares_every_process():
         "INBOUND_IMAP_PROCESSED_FOLDER",
         "INBOUND_MAILDIR",
         "INBOUND_MAX_BYTES",
+        "INBOUND_AUTHSERV_ID",
     ],
 )
 def test_env_example_documents(name):
