@@ -299,6 +299,16 @@ def _our_addresses() -> set[str]:
     return {address.strip().lower() for address in addresses if address and "@" in address}
 
 
+# The subjects auto-replies are sent with when the software sets none of the headers above
+# (some out-of-office tools): anchored at the start, so a person's "Re: …" never matches.
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"\s*(?:automatic reply|auto[- ]?reply|auto[- ]?response|out of (?:the )?office(?: reply)?"
+    r"|abwesenheitsnotiz|automatische antwort|réponse automatique|respuesta automática"
+    r"|automatisch antwoord|risposta automatica)\s*:",
+    re.IGNORECASE,
+)
+
+
 def automatic_reason(message: Message, *, sender: str | None, bounce: BounceReport | None) -> str:
     """Why ``message`` was sent by a machine (so it must not be answered), or ""."""
     header = lambda name: _raw_header(message, name).strip().lower()  # noqa: E731
@@ -316,6 +326,8 @@ def automatic_reason(message: Message, *, sender: str | None, bounce: BounceRepo
         return "It comes from a mailing list."
     if header("Return-Path") == "<>":
         return "It has an empty return path (a notification from a mail system)."
+    if _AUTO_REPLY_SUBJECT.match(decoded_subject(message)):
+        return "Its subject is that of an automatic reply (out of office)."
     address = sender or parseaddr(_raw_header(message, "From"))[1].lower()
     if address:
         local_part = address.rsplit("@", 1)[0]

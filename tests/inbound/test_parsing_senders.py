@@ -101,6 +101,32 @@ def test_an_out_of_office_reply_is_automatic():
     assert parsed.sender == "alice@customer.example"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Automatic reply: [Case 00001234] Calls drop",
+        "Out of Office: Calls drop",
+        "AutoReply: Calls drop",
+        "Abwesenheitsnotiz: Anrufe brechen ab",
+        "Réponse automatique : Appels coupés",
+    ],
+)
+def test_an_auto_reply_known_only_by_its_subject_is_automatic(subject):
+    # DOMAIN N-3: some out-of-office tools set no header; their subject still tells
+    parsed = parse_message(simple_email("I am away until Monday.\n", Subject=subject))
+
+    assert "automatic reply" in parsed.automatic_reason
+
+
+@pytest.mark.parametrize(
+    "subject", ["Re: Automatic reply settings", "Re: out of office: when are you back?"]
+)
+def test_a_person_writing_about_auto_replies_is_no_auto_reply(subject):
+    parsed = parse_message(simple_email("Thanks.\n", Subject=subject))
+
+    assert not parsed.is_automatic
+
+
 def test_a_mailing_list_message_is_automatic():
     parsed = parse("mailing_list")
 
