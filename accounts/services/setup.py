@@ -137,8 +137,9 @@ def deployment_update(
 def deployment_remove(*, deployment: Deployment, actor: User, now: datetime) -> OrganizationChange:
     """Remove a deployment no case names (T-2); one that cases name is made inactive instead.
 
-    The deployment stays locked from the check to the removal, so a case opened meanwhile
-    waits for the outcome."""
+    The deployment stays locked from the check to the removal. A case being opened on it at
+    that moment is not visible to the check; the database refuses that case when it commits
+    (its foreign key), so no case ever names a removed deployment."""
     require_permission(actor, "accounts.delete_deployment")
     deployment = _lock_deployment(deployment)
     refusal = deployment_removal_refused(deployment)

@@ -2,9 +2,12 @@
 partner links (T-8): each is saved with a history row, only by managers, and refused input
 changes nothing."""
 
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from accounts import services
 from accounts.models import (
@@ -14,10 +17,12 @@ from accounts.models import (
     OrganizationChange,
     ResellerLink,
 )
+from cases.models import Case
 from core.errors import InvalidInput, NotAllowed
 from core.tenancy import scopes_disabled
-from tests.cases import make_case
+from tests.cases import make_case, migrated_data_restored, postgres_only  # noqa: F401  (a fixture)
 from tests.factories import DeploymentFactory, OrganizationFactory
+from tests.helpers.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +111,35 @@ def test_a_deployment_that_cases_name_is_not_removed_but_can_be_made_inactive(or
         deployment=deployment, actor=manager, changes={"is_active": False}, now=NOW
     )
     assert deployment_of(org_a, "A-PRD").is_active is False
+
+
+@postgres_only
+def test_a_case_opened_while_its_deployment_is_removed_never_names_a_removed_deployment(
+    org_a, dc_a, manager
+):
+    # DOMAIN T-2: each case names a deployment of its organization. A case not yet
+    # committed is invisible to the removal's check; the database's foreign key, checked
+    # when the case commits, then refuses the case.
+    opened = threading.Event()
+    deployment = deployment_of(org_a, "A-PRD")
+
+    def open_a_case() -> None:
+        with transaction.atomic():
+            make_case(org_a, dc_a, deployment=deployment)
+            opened.set()
+            time.sleep(0.3)
+
+    def remove() -> object:
+        assert opened.wait(timeout=10)
+        return services.deployment_remove(deployment=deployment, actor=manager, now=NOW)
+
+    case_outcome, removal = race(open_a_case, remove)
+
+    assert isinstance(removal, OrganizationChange), removal
+    assert isinstance(case_outcome, IntegrityError), case_outcome
+    with scopes_disabled():
+        assert not Case.unscoped.filter(organization=org_a).exists()
+        assert not Deployment.unscoped.filter(pk=deployment.pk).exists()
 
 
 def test_bad_deployment_input_is_refused_and_changes_nothing(org_a, org_b, manager):
