@@ -41,8 +41,15 @@ def lock_case(case: Case) -> Case:
     tenant's case is not found)."""
     try:
         # The search document (kilobytes on a long case) is never read by a change; a
-        # public update extends it in the database (``add_update``).
-        return Case.objects.select_for_update(of=("self",)).defer("search_vector").get(pk=case.pk)
+        # public update extends it in the database (``add_update``). The organization comes
+        # with the case (not locked): its support level decides the service levels that
+        # every change recomputes (S-8).
+        return (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .defer("search_vector")
+            .get(pk=case.pk)
+        )
     except Case.DoesNotExist as exc:
         raise NotFound("No such case.") from exc
 
