@@ -14,7 +14,6 @@ outbox once the handling commits. Automatic answers never start a loop:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
 
@@ -27,14 +26,9 @@ from cases.references import message_id_hint
 from core.outbox.models import OutboxEmail
 from core.outbox.services import outbox_enqueue
 from inbound.models import InboundMessage
+from inbound.parsing import machine_sender
 
 ANSWER_INTERVAL = timedelta(hours=1)
-
-# Local parts of addresses that are mail software or list machinery, never a person who
-# reads an answer (RFC 3834 section 2), or who asks not to be answered.
-_MACHINE_LOCAL_PARTS = frozenset(
-    {"mailer-daemon", "postmaster", "listserv", "majordomo", "noreply", "no-reply", "donotreply"}
-)
 
 
 class Kind(StrEnum):
@@ -50,21 +44,9 @@ class Kind(StrEnum):
     FAILED = "failed"  # could not be handled at all, after retries
 
 
-def own_addresses() -> frozenset[str]:
-    """The portal's own addresses: mail from them is a loop, never answered."""
-    addresses = (settings.INBOUND_ADDRESS, settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL)
-    return frozenset(parseaddr(a)[1].lower() for a in addresses if parseaddr(a)[1])
-
-
 def not_a_person(address: str) -> str:
     """Why mail from this address must never be answered, in words; "" for a person."""
-    address = address.lower()
-    if address in own_addresses():
-        return "Sent from the portal's own address (a mail loop)."
-    local = address.rpartition("@")[0]
-    if local in _MACHINE_LOCAL_PARTS or local.startswith("owner-") or local.endswith("-request"):
-        return f"Sent by mail software ({local}), not by a person."
-    return ""
+    return machine_sender(address)
 
 
 def answered_recently(*, sender: str, now: datetime) -> bool:

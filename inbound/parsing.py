@@ -284,19 +284,34 @@ def decoded_subject(message: Message) -> str:
 
 # --- Automatic messages (RFC 3834) ---------------------------------------------------------
 
+# Local parts of mail software, list machinery and no-reply senders: never a person who
+# reads an answer (RFC 3834 section 2), or one who asks not to be answered.
 _NO_REPLY_LOCAL_PART = re.compile(
-    r"(?:mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:[-+_.].*)?",
+    r"(?:mailer-daemon|postmaster|listserv|majordomo|owner-.*|.*-request"
+    r"|no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:[-+_.].*)?",
     re.IGNORECASE,
 )
 
 
-def _our_addresses() -> set[str]:
+def our_addresses() -> frozenset[str]:
+    """The portal's own addresses: mail from them is a loop."""
     addresses = {
         getattr(settings, "INBOUND_ADDRESS", ""),
         parseaddr(getattr(settings, "DEFAULT_FROM_EMAIL", ""))[1],
         parseaddr(getattr(settings, "SERVER_EMAIL", ""))[1],
     }
-    return {address.strip().lower() for address in addresses if address and "@" in address}
+    return frozenset(a.strip().lower() for a in addresses if a and "@" in a)
+
+
+def machine_sender(address: str) -> str:
+    """Why mail from ``address`` comes from no person who may be answered, in words; ""
+    for a person. Read by ``automatic_reason`` and, as a last guard, before any answer."""
+    address = address.strip().lower()
+    if address in our_addresses():
+        return "It comes from our own address (a mail loop)."
+    if _NO_REPLY_LOCAL_PART.fullmatch(address.rpartition("@")[0]):
+        return f"It comes from a mail system or no-reply address ({address})."
+    return ""
 
 
 # The subjects auto-replies are sent with when the software sets none of the headers above
@@ -329,13 +344,7 @@ def automatic_reason(message: Message, *, sender: str | None, bounce: BounceRepo
     if _AUTO_REPLY_SUBJECT.match(decoded_subject(message)):
         return "Its subject is that of an automatic reply (out of office)."
     address = sender or parseaddr(_raw_header(message, "From"))[1].lower()
-    if address:
-        local_part = address.rsplit("@", 1)[0]
-        if _NO_REPLY_LOCAL_PART.fullmatch(local_part):
-            return f"It comes from a mail system or no-reply address ({address})."
-        if address in _our_addresses():
-            return "It comes from our own address (a mail loop)."
-    return ""
+    return machine_sender(address) if address else ""
 
 
 # --- Bounces (RFC 3464) --------------------------------------------------------------------

@@ -152,6 +152,9 @@ def test_a_mailing_list_message_is_automatic():
         ({"From": "noreply@shop.example"}, "no-reply"),
         ({"From": "do-not-reply@shop.example"}, "no-reply"),
         ({"From": "noreply-alerts@shop.example"}, "no-reply"),
+        ({"From": "listserv@lists.example"}, "mail system"),
+        ({"From": "owner-users@lists.example"}, "mail system"),
+        ({"From": "users-request@lists.example"}, "mail system"),
         ({"From": "Customer Care <CARE@support-portal.example>"}, "our own address"),
     ],
 )
