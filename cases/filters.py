@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters as filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Case as When_
 from django.db.models import IntegerField, QuerySet, Value, When
@@ -83,6 +84,26 @@ class _ByObject(filters.ModelMultipleChoiceFilter):
         return {self.field_name: v}
 
 
+# The dates a case can have been opened on, with room to spare: a date outside is an input
+# error, never a query (the day after 9999-12-31 does not exist).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+class BoundedDateField(forms.DateField):
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError(
+                f"Enter a date between {FIRST_DAY:%Y-%m-%d} and {LAST_DAY:%Y-%m-%d}.",
+                code="out_of_range",
+            )
+
+
+class BoundedDateFilter(filters.DateFilter):
+    field_class = BoundedDateField
+
+
 class CaseFilterSet(filters.FilterSet):
     mine = filters.BooleanFilter(method="filter_mine", label="Only cases I am the contact of")
     status = filters.MultipleChoiceFilter(distinct=False, choices=Status.choices)
@@ -102,8 +123,8 @@ class CaseFilterSet(filters.FilterSet):
     contact = filters.NumberFilter(
         field_name="contact_id", label="Contact (user id)", min_value=1, max_value=2**53
     )
-    opened_after = filters.DateFilter(method="filter_opened_after", label="Opened on or after")
-    opened_before = filters.DateFilter(method="filter_opened_before", label="Opened on or before")
+    opened_after = BoundedDateFilter(method="filter_opened_after", label="Opened on or after")
+    opened_before = BoundedDateFilter(method="filter_opened_before", label="Opened on or before")
     q = filters.CharFilter(method="filter_q", label="Case number or keywords", max_length=200)
     ordering = filters.OrderingFilter(
         fields=(

@@ -115,7 +115,7 @@ def report_period(month: str | None, *, now: datetime, months: int = DEFAULT_MON
         end = _add_months(_first_of_month(now), 1)
         return Period(start=_add_months(end, -months), end=end, month="")
     match = _MONTH.match(month)
-    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 9999:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2999:
         message = "Give the month as YYYY-MM, for example 2026-03."
         raise InvalidInput(message, {"month": [message]})
     start = datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC)
