@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import User
+from accounts.models import PIN_DIGITS, User
+from core.textclean import clean_line
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -40,15 +41,15 @@ class ProfileForm(forms.ModelForm):
         error_messages = {"display_name": {"required": "Enter the name care should call you by."}}
 
     def clean_display_name(self) -> str:
-        name = self.cleaned_data["display_name"].strip()
+        name = clean_line(self.cleaned_data["display_name"])
         if not name:
             raise forms.ValidationError("Enter the name care should call you by.")
         return name
 
     def clean_new_pin(self) -> str:
         pin = self.cleaned_data.get("new_pin", "")
-        if pin and not pin.isdigit():
-            raise forms.ValidationError("The PIN must be digits only.")
+        if pin and not PIN_DIGITS.fullmatch(pin):
+            raise forms.ValidationError("The PIN must be digits 0 to 9 only.")
         return pin
 
     def clean(self) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import date, time
 
@@ -16,6 +17,10 @@ from django.utils import timezone
 
 from core import business_time
 from core.tenancy import TenantManager, TenantModel
+from core.textclean import clean_line
+
+# A PIN (T-11): 4 to 8 ASCII digits.
+PIN_DIGITS = re.compile(r"[0-9]{4,8}")
 
 
 def validate_time_zone(value: str) -> None:
@@ -110,6 +115,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs) -> None:
         self.email = self.email.strip().lower()
+        # One line each, whichever way they were written (profile, care workspace, API):
+        # they reach email headers and bodies (T-11).
+        self.display_name = clean_line(self.display_name)
+        self.phone = clean_line(self.phone)
         super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
@@ -120,7 +129,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def set_pin(self, pin: str) -> None:
         """The PIN identifies the user to mobile clients and on the phone; stored hashed."""
-        if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        # ASCII digits: str.isdigit() also accepts "²³⁴⁵" and other scripts' digits.
+        if not PIN_DIGITS.fullmatch(pin):
             raise ValidationError("The PIN must be 4 to 8 digits.")
         self.pin_hash = make_password(pin)
 

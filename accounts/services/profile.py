@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import User
+from core.textclean import clean_line
+
+# Fields that are one line of text wherever they are shown (emails included).
+ONE_LINE = ("display_name", "phone")
 
 
 @transaction.atomic
@@ -18,7 +22,8 @@ def user_update_profile(*, user: User, data: dict) -> User:
     if "email_all_cases" in data:
         fields.append("email_all_cases")
     for field in fields:
-        setattr(user, field, data[field])
+        value = data[field]
+        setattr(user, field, clean_line(value) if field in ONE_LINE else value)
     if data.get("new_pin"):
         user.set_pin(data["new_pin"])
         fields.append("pin_hash")

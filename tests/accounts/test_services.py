@@ -6,9 +6,11 @@ import time as time_module
 from datetime import UTC, date, datetime, time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import services
+from accounts.forms import ProfileForm
 from accounts.models import (
     AccessLevel,
     BusinessCalendar,
@@ -46,6 +48,37 @@ def test_profile_update_sets_fields_and_pin(dc_a):
         "Europe/Berlin",
     )
     assert dc_a.check_pin("2468")
+
+
+def test_a_name_and_phone_are_one_line_however_they_are_written(dc_a):
+    # DOMAIN T-11: they reach email headers and bodies; a line break would start a new line
+    user_update_profile(
+        user=dc_a,
+        data={
+            "display_name": "Dana\r\nBcc: victim@example.org\x00 Doe",
+            "phone": "+1 555 0100\n",
+            "time_zone": "",
+        },
+    )
+    dc_a.refresh_from_db()
+    assert (dc_a.display_name, dc_a.phone) == ("Dana Bcc: victim@example.org Doe", "+1 555 0100")
+
+    dc_a.display_name = "Care\twrote:\n> quoted"
+    dc_a.save()  # the care workspace and every other path
+    dc_a.refresh_from_db()
+    assert dc_a.display_name == "Care wrote: > quoted"
+
+
+@pytest.mark.parametrize("pin", ["²³⁴⁵", "١٢٣٤", "１２３４", "12a4", "123", "123456789"])
+def test_a_pin_is_four_to_eight_ascii_digits(dc_a, pin):
+    # DOMAIN T-11: str.isdigit() accepts superscripts and other scripts' digits
+    with pytest.raises(ValidationError):
+        dc_a.set_pin(pin)
+    form = ProfileForm(
+        data={"display_name": "Dana", "time_zone": "", "new_pin": pin, "confirm_pin": pin},
+        instance=dc_a,
+    )
+    assert not form.is_valid() and "new_pin" in form.errors
 
 
 def test_extending_snapshots_adds_missing_years_once(org_a, org_b):
