@@ -49,7 +49,7 @@ class ProfileForm(forms.ModelForm):
     def clean_new_pin(self) -> str:
         pin = self.cleaned_data.get("new_pin", "")
         if pin and not PIN_DIGITS.fullmatch(pin):
-            raise forms.ValidationError("The PIN must be digits 0 to 9 only.")
+            raise forms.ValidationError("The PIN must be digits only (0 to 9).")
         return pin
 
     def clean(self) -> dict:

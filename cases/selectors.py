@@ -20,6 +20,17 @@ LIST_DEFERRED = ("search_vector", "description", "business_impact")
 CASE_LEVELS = (AccessLevel.READ_ONLY, AccessLevel.DESIGNATED_CONTACT)
 
 
+def sees_cases(user: User) -> bool:
+    """Whether the user has any cases to see at all (T-4, T-5): care analysts and managers,
+    and customers who are Read-only or Designated contacts somewhere. Basic users and staff
+    outside care have no case pages and no case list in the API."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_staff:
+        return policy.is_care(user)
+    return any(level in CASE_LEVELS for level in access_levels(user).values())
+
+
 def visible_cases(user: User) -> QuerySet[Case]:
     """Every case the user may see: care see all; customers their organizations' cases if
     their level there is READ_ONLY or DESIGNATED_CONTACT (BASIC sees none)."""

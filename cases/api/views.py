@@ -85,10 +85,13 @@ class CaseListView(_CaseFilters, mixins.ListModelMixin, ApiGenericView):
         summary="List cases",
         description="The cases you may see, most recently updated first, filtered as in "
         "All Cases (C-13). `mine=true` gives only the cases you are the contact of.",
-        responses={200: CaseListSerializer(many=True), **error_responses(400, 401)},
+        responses={200: CaseListSerializer(many=True), **error_responses(400, 401, 403)},
         tags=["cases"],
     )
     def get(self, request: Request) -> Response:
+        if not selectors.sees_cases(request.user):
+            # As the portal's lists (T-4): Basic users and staff outside care have no cases.
+            raise NotAllowed("Your access level does not include cases.")
         return self.list(request)
 
     @extend_schema(

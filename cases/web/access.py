@@ -9,7 +9,7 @@ from accounts.models import AccessLevel, User
 from accounts.selectors import access_levels
 from cases import policy
 from cases.models import Case
-from cases.selectors import CASE_LEVELS, case_get_for_user
+from cases.selectors import case_get_for_user, sees_cases
 from core.errors import NotFound
 
 
@@ -22,10 +22,10 @@ def portal_access(user: User | None) -> dict[str, bool]:
         care = policy.is_care(user)
         return {"view": care, "mine": False, "open": False, "care": care}
     levels = set(access_levels(user).values())
-    sees_cases = bool(levels & set(CASE_LEVELS))
+    sees = sees_cases(user)
     return {
-        "view": sees_cases,
-        "mine": sees_cases,
+        "view": sees,
+        "mine": sees,
         "open": AccessLevel.DESIGNATED_CONTACT in levels,
         "care": False,
     }
