@@ -13,7 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -37,6 +37,7 @@ from cases.reports.export import LIST_COLUMNS, cases_xlsx_response
 from core.api import ApiGenericView, ApiView
 from core.audit.services import audit_staff_access
 from core.errors import NotAllowed
+from core.parsers import JSONParser
 
 
 def detail_response(request: Request, case: Case, *, code: int = status.HTTP_200_OK) -> Response:

@@ -154,3 +154,18 @@ def test_docs_page_lists_every_endpoint_and_loads_nothing_from_elsewhere(db):
     # Offline: no scripts, no stylesheets or images from another host.
     assert "<script" not in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/auth/token/", "/api/v1/cases/"])
+def test_a_body_nested_too_deeply_is_a_400_not_a_server_error(path, dc_a):
+    # A hundred thousand nested arrays exhaust the JSON decoder's recursion
+    api = APIClient()
+    if path == "/api/v1/cases/":
+        api.force_authenticate(dc_a)
+    body = "[" * 100_000 + "]" * 100_000
+
+    answer = api.post(path, data=body, content_type="application/json")
+
+    assert answer.status_code == 400
+    assert "nested too deeply" in answer.json()["detail"]
