@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TenantScopeMiddleware",
+    "core.middleware.PrivateAnswersMiddleware",
 ]
 
 # The API's base views (core/api.py) enter the same scope as the middleware, after DRF
