@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models, transaction
 
@@ -29,19 +29,62 @@ from core.errors import InvalidInput, NotFound
 # What care edits on a deployment and on an email domain.
 DEPLOYMENT_FIELDS = ("code", "name", "is_active")
 EMAIL_DOMAIN_FIELDS = ("domain", "verified_at")
+DEPLOYMENT = OrganizationChange.Kind.DEPLOYMENT
+EMAIL_DOMAIN = OrganizationChange.Kind.EMAIL_DOMAIN
 
 
-def _changes_checked(changes: Mapping[str, Any], fields: tuple[str, ...], what: str) -> None:
-    unknown = sorted(set(changes) - set(fields))
-    if unknown:
-        raise InvalidInput(f"Not a detail of {what}: {', '.join(unknown)}.")
+ModelT = TypeVar("ModelT", bound=models.Model)
+
+
+# --- what adding, changing and removing a set-up row share ----------------------------------
+# A deployment and an email domain are both rows of one organization that care adds, edits
+# and removes, each change with one history row of its kind.
+
+
+def _snapshot(row: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: getattr(row, f) for f in fields}
+
+
+def _locked(row: ModelT, missing: str) -> ModelT:
+    model = type(row)
+    try:
+        return model._base_manager.select_for_update().get(pk=row.pk)
+    except model.DoesNotExist as exc:
+        raise NotFound(missing) from exc
+
+
+def _insert(
+    row: ModelT, *, kind: str, fields: tuple[str, ...], actor: User, now: datetime
+) -> ModelT:
+    validated(row)
+    row.save(force_insert=True)
+    organization_change_record(
+        organization_id=row.organization_id,
+        actor=actor,
+        kind=kind,
+        now=now,
+        after=_snapshot(row, fields),
+    )
+    return row
 
 
 def _update(
-    row: models.Model, *, changes: Mapping[str, Any], key: str
-) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """Apply the changes that differ to the locked ``row`` and save them; the history's
-    before and after, both naming the row by ``key`` (its code, its domain), or None."""
+    row: models.Model,
+    *,
+    changes: Mapping[str, Any],
+    fields: tuple[str, ...],
+    key: str,
+    kind: str,
+    what: str,
+    actor: User,
+    now: datetime,
+) -> OrganizationChange | None:
+    """Apply the changes that differ to the locked ``row``, save them and record them, the
+    history's before and after both naming the row by ``key`` (its code, its domain); None
+    when nothing differs."""
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise InvalidInput(f"Not a detail of {what}: {', '.join(unknown)}.")
     before = {f: getattr(row, f) for f, v in changes.items() if getattr(row, f) != v}
     if not before:
         return None
@@ -50,21 +93,27 @@ def _update(
         setattr(row, field, changes[field])
     validated(row)
     row.save(update_fields=sorted(before))
-    return named_before, {key: getattr(row, key), **{f: changes[f] for f in before}}
+    return organization_change_record(
+        organization_id=row.organization_id,
+        actor=actor,
+        kind=kind,
+        now=now,
+        before=named_before,
+        after={key: getattr(row, key), **{f: changes[f] for f in before}},
+    )
+
+
+def _delete(
+    row: models.Model, *, kind: str, fields: tuple[str, ...], actor: User, now: datetime
+) -> OrganizationChange:
+    before = _snapshot(row, fields)
+    row.delete()
+    return organization_change_record(
+        organization_id=row.organization_id, actor=actor, kind=kind, now=now, before=before
+    )
 
 
 # --- deployments (T-2) ----------------------------------------------------------------------
-
-
-def _deployment(deployment: Deployment) -> dict[str, Any]:
-    return {f: getattr(deployment, f) for f in DEPLOYMENT_FIELDS}
-
-
-def _lock_deployment(deployment: Deployment) -> Deployment:
-    try:
-        return Deployment.unscoped.select_for_update().get(pk=deployment.pk)
-    except Deployment.DoesNotExist as exc:
-        raise NotFound("No such deployment.") from exc
 
 
 def deployment_removal_refused(deployment: Deployment) -> str | None:
@@ -98,16 +147,7 @@ def deployment_add(
     """Add a deployment (an account/deployment code) to the organization (T-2)."""
     require_permission(actor, "accounts.add_deployment")
     deployment = Deployment(organization=organization, code=code, name=name, is_active=is_active)
-    validated(deployment)
-    deployment.save(force_insert=True)
-    organization_change_record(
-        organization_id=organization.pk,
-        actor=actor,
-        kind=OrganizationChange.Kind.DEPLOYMENT,
-        now=now,
-        after=_deployment(deployment),
-    )
-    return deployment
+    return _insert(deployment, kind=DEPLOYMENT, fields=DEPLOYMENT_FIELDS, actor=actor, now=now)
 
 
 @transaction.atomic
@@ -117,19 +157,15 @@ def deployment_update(
     """Change a deployment's code, name or whether customers may still open cases on it
     (T-2); returns the history row, or None if nothing changed."""
     require_permission(actor, "accounts.change_deployment")
-    _changes_checked(changes, DEPLOYMENT_FIELDS, "a deployment")
-    deployment = _lock_deployment(deployment)
-    changed = _update(deployment, changes=changes, key="code")
-    if changed is None:
-        return None
-    before, after = changed
-    return organization_change_record(
-        organization_id=deployment.organization_id,
+    return _update(
+        _locked(deployment, "No such deployment."),
+        changes=changes,
+        fields=DEPLOYMENT_FIELDS,
+        key="code",
+        kind=DEPLOYMENT,
+        what="a deployment",
         actor=actor,
-        kind=OrganizationChange.Kind.DEPLOYMENT,
         now=now,
-        before=before,
-        after=after,
     )
 
 
@@ -141,33 +177,14 @@ def deployment_remove(*, deployment: Deployment, actor: User, now: datetime) -> 
     that moment is not visible to the check; the database refuses that case when it commits
     (its foreign key), so no case ever names a removed deployment."""
     require_permission(actor, "accounts.delete_deployment")
-    deployment = _lock_deployment(deployment)
+    deployment = _locked(deployment, "No such deployment.")
     refusal = deployment_removal_refused(deployment)
     if refusal:
         raise InvalidInput(refusal)
-    before = _deployment(deployment)
-    deployment.delete()
-    return organization_change_record(
-        organization_id=deployment.organization_id,
-        actor=actor,
-        kind=OrganizationChange.Kind.DEPLOYMENT,
-        now=now,
-        before=before,
-    )
+    return _delete(deployment, kind=DEPLOYMENT, fields=DEPLOYMENT_FIELDS, actor=actor, now=now)
 
 
 # --- email domains (T-9) --------------------------------------------------------------------
-
-
-def _email_domain(email_domain: EmailDomain) -> dict[str, Any]:
-    return {f: getattr(email_domain, f) for f in EMAIL_DOMAIN_FIELDS}
-
-
-def _lock_email_domain(email_domain: EmailDomain) -> EmailDomain:
-    try:
-        return EmailDomain.unscoped.select_for_update().get(pk=email_domain.pk)
-    except EmailDomain.DoesNotExist as exc:
-        raise NotFound("No such email domain.") from exc
 
 
 @transaction.atomic
@@ -183,16 +200,9 @@ def email_domain_add(
     belongs to one organization only."""
     require_permission(actor, "accounts.add_emaildomain")
     email_domain = EmailDomain(organization=organization, domain=domain, verified_at=verified_at)
-    validated(email_domain)
-    email_domain.save(force_insert=True)
-    organization_change_record(
-        organization_id=organization.pk,
-        actor=actor,
-        kind=OrganizationChange.Kind.EMAIL_DOMAIN,
-        now=now,
-        after=_email_domain(email_domain),
+    return _insert(
+        email_domain, kind=EMAIL_DOMAIN, fields=EMAIL_DOMAIN_FIELDS, actor=actor, now=now
     )
-    return email_domain
 
 
 @transaction.atomic
@@ -202,19 +212,15 @@ def email_domain_update(
     """Change an email domain or when it was verified (T-9); returns the history row, or
     None if nothing changed."""
     require_permission(actor, "accounts.change_emaildomain")
-    _changes_checked(changes, EMAIL_DOMAIN_FIELDS, "an email domain")
-    email_domain = _lock_email_domain(email_domain)
-    changed = _update(email_domain, changes=changes, key="domain")
-    if changed is None:
-        return None
-    before, after = changed
-    return organization_change_record(
-        organization_id=email_domain.organization_id,
+    return _update(
+        _locked(email_domain, "No such email domain."),
+        changes=changes,
+        fields=EMAIL_DOMAIN_FIELDS,
+        key="domain",
+        kind=EMAIL_DOMAIN,
+        what="an email domain",
         actor=actor,
-        kind=OrganizationChange.Kind.EMAIL_DOMAIN,
         now=now,
-        before=before,
-        after=after,
     )
 
 
@@ -224,15 +230,12 @@ def email_domain_remove(
 ) -> OrganizationChange:
     """The domain no longer identifies the organization (T-9)."""
     require_permission(actor, "accounts.delete_emaildomain")
-    email_domain = _lock_email_domain(email_domain)
-    before = _email_domain(email_domain)
-    email_domain.delete()
-    return organization_change_record(
-        organization_id=email_domain.organization_id,
+    return _delete(
+        _locked(email_domain, "No such email domain."),
+        kind=EMAIL_DOMAIN,
+        fields=EMAIL_DOMAIN_FIELDS,
         actor=actor,
-        kind=OrganizationChange.Kind.EMAIL_DOMAIN,
         now=now,
-        before=before,
     )
 
 
